@@ -1,0 +1,19 @@
+"""surrogate-eo: a NAS surrogate benchmark for EO image classification with landscape-fidelity analysis.
+
+The top level is small on purpose:
+
+- :func:`get_space` — the search spaces (``nb201``, ``eo``);
+- :func:`get_task` — So2Sat LCZ42 tasks (``so2sat-s1``, ``so2sat-s2``, ``so2sat-s1s2``);
+- :class:`SurrogateEOError` — base of every error raised on bad input.
+
+Importing this package never imports torch.
+"""
+from __future__ import annotations
+
+from .errors import SurrogateEOError
+from .spaces import SearchSpace, get_space
+from .tasks import TASKS, get_task
+
+__version__ = "0.1.0"
+
+__all__ = ["SearchSpace", "SurrogateEOError", "TASKS", "get_space", "get_task", "__version__"]

@@ -1,0 +1,36 @@
+"""Shared fixtures: paths to the shared reference data (tests skip cleanly when absent)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SURROGATE_EO_SHARED", REPO.parent / "shared"))
+NB201_DIR = SHARED / "data" / "nb201"
+TORCHGEO_FIXTURE = SHARED / "data" / "so2sat-torchgeo-fixture"
+
+
+@pytest.fixture(scope="session")
+def nb201_dir() -> Path:
+    """Folder of the real NAS-Bench-201 CSVs; the test skips when it is absent."""
+    if not (NB201_DIR / "nats_bench.csv").is_file():
+        pytest.skip(f"NAS-Bench-201 table not found at {NB201_DIR}")
+    return NB201_DIR
+
+
+@pytest.fixture(scope="session")
+def nb201_table(nb201_dir: Path):
+    """The merged NB201 reference table (fractions)."""
+    from surrogate_eo.reference import load_nb201
+
+    return load_nb201(nb201_dir)
+
+
+@pytest.fixture(scope="session")
+def torchgeo_fixture() -> Path:
+    """torchgeo's tiny So2Sat fixture folder; the test skips when it is absent."""
+    if not (TORCHGEO_FIXTURE / "training.h5").is_file():
+        pytest.skip(f"torchgeo So2Sat fixture not found at {TORCHGEO_FIXTURE}")
+    return TORCHGEO_FIXTURE
