@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/surrogate-eo space describe eo
+	$(VENV)/bin/surrogate-eo demo
 
 # pytest exits 5 when it collects no tests: not a failure of the suite
 test: $(VENV)/.installed

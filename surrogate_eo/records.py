@@ -86,6 +86,7 @@ class RunRecord:
     device: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. "corrupt checkpoint ignored, restarted"
     host: str = ""
     created: str = ""
     schema_version: int = RECORD_SCHEMA_VERSION
@@ -120,7 +121,7 @@ class RunRecord:
         except (KeyError, TypeError) as exc:
             raise RecordError(f"{source}: bad or missing 'spec' ({exc})") from None
         fields = {k: d[k] for k in ("epochs", "params", "flops", "wall_seconds", "device", "versions",
-                                     "error", "host", "created") if k in d}
+                                     "error", "notes", "host", "created") if k in d}
         rec = cls(spec=spec, status=d["status"], **fields)
         if d.get("run_id", rec.run_id) != rec.run_id:
             raise RecordError(f"{source}: run_id {d.get('run_id')!r} does not match its spec ({rec.run_id})")

@@ -86,19 +86,28 @@ def neighbourhoods(space: SearchSpace, n: int, k: int | str, rng: np.random.Gene
     return archs, positions
 
 
-def _surrogate_predictor(path: str) -> Predictor:
-    """Predictor of a saved benchmark at ``path`` (``surrogate_eo.load(path).predict``)."""
+def _surrogate_predictor(path: str, space: str, metric: str) -> Predictor:
+    """Predictor of the saved benchmark at ``path``: ``surrogate_eo.load(path).predict(archs, task, metric)``."""
     import surrogate_eo
 
-    load = getattr(surrogate_eo, "load", None)
-    if load is None:
-        raise CampaignConfigError(f"field strata.exploit.surrogate = {path!r}: this surrogate-eo has no "
-                                  f"surrogate_eo.load(); pass a predictor to plan() instead")
+    field = f"field strata.exploit.surrogate = {path!r}"
     try:
-        bench = load(path)
+        bench = surrogate_eo.load(path)
     except SurrogateEOError as exc:
-        raise CampaignConfigError(f"field strata.exploit.surrogate = {path!r}: {exc}") from None
-    return lambda archs, task: np.asarray(bench.predict(archs, task=task), dtype=float)
+        raise CampaignConfigError(f"{field}: {' '.join(str(exc).split())}") from None
+    bench_space = getattr(getattr(bench, "space", None), "name", space)
+    if bench_space != space:
+        raise CampaignConfigError(f"{field}: the benchmark models space {bench_space!r}, the campaign plans "
+                                  f"{space!r}; fit a benchmark on this campaign's space")
+
+    def predict(archs: np.ndarray, task: str) -> np.ndarray:
+        try:
+            return np.asarray(bench.predict(archs, task=task, metric=metric), dtype=float)
+        except SurrogateEOError as exc:
+            raise CampaignConfigError(f"{field}: cannot predict {metric!r} of task {task!r}: "
+                                      f"{' '.join(str(exc).split())}") from None
+
+    return predict
 
 
 def plan(cfg: CampaignConfig, predictor: Predictor | None = None) -> Manifest:
@@ -139,7 +148,7 @@ def plan(cfg: CampaignConfig, predictor: Predictor | None = None) -> Manifest:
             blocks.append((s, np.arange(len(a)), np.zeros(len(a), np.int64), a, tuple(t["seeds"]), cfg.tasks))
         elif s == "exploit":
             pool = sample_distinct(space, t["pool"], rng)
-            pred = predictor or _surrogate_predictor(t["surrogate"])
+            pred = predictor or _surrogate_predictor(t["surrogate"], cfg.space, t["metric"])
             for task in cfg.tasks:
                 y = np.asarray(pred(pool, task), dtype=float).reshape(-1)
                 if y.shape != (len(pool),) or not np.all(np.isfinite(y)):
@@ -188,3 +197,25 @@ def _expand(cfg: CampaignConfig, space: SearchSpace, blocks: list[tuple[Any, ...
     df["seed"] = df["seed"].astype(np.int64)
     meta = {"name": cfg.name, "config": cfg.to_dict(), "source": cfg.source}
     return Manifest(df[list(COLUMNS)], cfg.space, cfg.protocol, cfg.protocol_hash, meta)
+
+
+def manifest_from_archs(space: str, archs: list[str] | np.ndarray, tasks: list[str] | tuple[str, ...],
+                        protocol: str, seeds: tuple[int, ...] | list[int] = (0,), *, name: str = "custom",
+                        stratum: str = "custom") -> Manifest:
+    """A manifest that trains the given archs (strings or vectors) on every task and seed.
+
+    For ad-hoc campaigns (e.g. re-training a list of archs); entries have
+    ``group = 0`` and ``position`` = index in ``archs``.
+    """
+    from .config import _protocol_hash
+    from ..tasks import get_task
+
+    sp = get_space(space)
+    batch = sp.validate(list(archs) if not isinstance(archs, np.ndarray) else archs)
+    for t in tasks:
+        get_task(t)
+    cfg = CampaignConfig(name=name, space=sp.name, tasks=tuple(tasks), protocol=protocol,
+                         protocol_hash=_protocol_hash("manifest_from_archs", protocol),
+                         seeds=tuple(int(s) for s in seeds), source="manifest_from_archs")
+    block = (stratum, np.zeros(len(batch), np.int64), np.arange(len(batch)), batch, cfg.seeds, cfg.tasks)
+    return _expand(cfg, sp, [block])

@@ -33,6 +33,14 @@ app = typer.Typer(
 #: CLI modules, one per layer; each defines ``register(app: typer.Typer) -> None``.
 _MODULES: tuple[str, ...] = (
     "space",
+    "data",
+    "surrogates",
+    "train",
+    "campaign",
+    "landscape",
+    "search",
+    "report",
+    "demo",
 )
 
 for _name in _MODULES:

@@ -114,6 +114,8 @@ class Protocol:
             raise bad("lr", "a learning rate > 0")
         if not 0 <= self.momentum < 1:
             raise bad("momentum", "a value in [0, 1)")
+        if self.nesterov and self.momentum == 0:
+            raise bad("nesterov", "False when momentum is 0 (Nesterov needs momentum)")
         if self.weight_decay < 0:
             raise bad("weight_decay", ">= 0")
         if self.schedule not in ("cosine", "constant"):
@@ -192,7 +194,7 @@ PROTOCOLS: dict[str, Protocol] = {
             test_count=256,
             augment=True,
             cache=True,
-            eval_batch_size=256,
+            eval_batch_size=128,
         ),
     )
 }

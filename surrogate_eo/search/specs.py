@@ -1,0 +1,105 @@
+"""Fitness sources from short text specs (the CLI's ``--source``), with their cost models.
+
+=====================================  ==================================================================
+spec                                   source
+=====================================  ==================================================================
+``table:FILE.csv:COLUMN``              a reference-table column (a folder instead of a CSV: the merged
+                                       NB201 table of :func:`~surrogate_eo.reference.load_nb201`)
+``surrogate:DIR:TASK``                 a saved surrogate benchmark (``surrogate_eo.load(DIR)``), one task;
+                                       cost model: its runtime model, when it has one
+``db:DB.parquet:TASK``                 the ground-truth database, restricted to the archs it holds;
+                                       cost model: the measured ``wall_seconds`` of each arch
+=====================================  ==================================================================
+
+The last ``:`` separates the column or task, so paths may contain ``:``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SearchError, SurrogateEOError
+from ._core import CostFn, runtime_cost
+
+KINDS = ("table", "surrogate", "db")
+
+
+@dataclass
+class OpenedSource:
+    """A fitness source opened from a spec, and its cost model (None when it has none)."""
+
+    source: Any
+    cost: CostFn | None
+    kind: str
+    cost_note: str = ""
+
+
+def parse_spec(spec: str) -> tuple[str, Path, str]:
+    """Split ``KIND:PATH:NAME`` into its parts; raises :class:`SearchError` on a malformed spec."""
+    kind, sep, rest = spec.partition(":")
+    path, sep2, name = rest.rpartition(":")
+    if not sep or not sep2 or kind not in KINDS or not path or not name:
+        raise SearchError(f"source {spec!r} is not KIND:PATH:NAME with KIND one of {', '.join(KINDS)}; "
+                          "e.g. table:nats_bench.csv:CIFAR10TestAccuracy200Epochs, surrogate:bench/:so2sat-s2, "
+                          "db:ground_truth/db.parquet:so2sat-s2")
+    return kind, Path(path), name
+
+
+def open_source(spec: str, *, metric: str | None = None, epoch: int | None = None, space: str = "nb201",
+                with_noise: bool = False, seed: int | None = None) -> OpenedSource:
+    """Open the fitness source named by ``spec`` (see the module docstring).
+
+    Parameters
+    ----------
+    metric : str, optional
+        Metric of a surrogate (its default, ``val_acc``, when None) or a database (``val_acc`` when None).
+    epoch : int, optional
+        Epoch of a surrogate or database metric; the final one when None.
+    space : str, default="nb201"
+        Space of a table's architecture strings.
+    with_noise, seed
+        Draw surrogate values from its noise model (seeded).
+    """
+    from ..landscape.sources import BenchmarkSource, DatabaseSource, LookupSource
+
+    kind, path, name = parse_spec(spec)
+    if not path.exists():
+        raise SearchError(f"source {spec!r}: {path} does not exist")
+    if kind == "table":
+        from ..reference import ReferenceTable, load_nb201
+
+        table = load_nb201(path) if path.is_dir() else ReferenceTable.from_csv(path, space)
+        return OpenedSource(table.source(name), None, kind,
+                            "a reference table has no training times; drop --time-budget or use a surrogate "
+                            "with a runtime model")
+    if kind == "surrogate":
+        from ..surrogates import load
+
+        bench = load(path)
+        src = BenchmarkSource(bench, name, metric=metric, epoch=epoch, with_noise=with_noise, seed=seed)
+        src.fitness(bench.space.sample(1, 0))  # fail now on an unknown task / metric / epoch
+        try:
+            return OpenedSource(src, runtime_cost(bench, name), kind)
+        except SearchError as exc:
+            return OpenedSource(src, None, kind, str(exc))
+    from ..database import Database
+
+    db = Database.read(path)
+    src = DatabaseSource(db, name, metric=metric or "val_acc", epoch=epoch)
+    try:
+        archs, secs = db.targets(name, "wall_seconds")
+        cost_src = LookupSource(src.space, list(archs), secs, name=f"db:{name}:wall_seconds")
+    except SurrogateEOError as exc:
+        return OpenedSource(src, None, kind, f"the database has no wall_seconds for {name!r}: {exc}")
+    if not cost_src.holds(src.archs).all():
+        return OpenedSource(src, None, kind, f"some archs of {name!r} in the database lack wall_seconds")
+    return OpenedSource(src, cost_src.fitness, kind)
+
+
+def cost_for_time_budget(opened: OpenedSource, spec: str) -> CostFn:
+    """The cost model of ``opened``, or a :class:`SearchError` saying why a time budget cannot be simulated."""
+    if opened.cost is None:
+        raise SearchError(f"--time-budget needs simulated training times, but source {spec!r} has none: "
+                          f"{opened.cost_note or 'it has no runtime model'}")
+    return opened.cost

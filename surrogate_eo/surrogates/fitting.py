@@ -1,0 +1,327 @@
+"""Fit a :class:`~surrogate_eo.surrogates.benchmark.Benchmark` from a reference table or a results database.
+
+A *target* is one (task, metric, epoch) with its training archs and values.
+:func:`table_targets` reads them from a :class:`~surrogate_eo.reference.ReferenceTable`
+(NAS-Bench-201 column names such as ``Cifar10TestAccuracy12Epochs`` are parsed
+into ``("cifar10", "test_acc", 12)``); :func:`database_targets` asks a
+``surrogate_eo.database.Database`` (``db.targets(task, metric, epoch, seed_average)``),
+including the per-seed rows that measure seed-to-seed noise.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import SurrogateError
+from ..spaces import SPACES, SearchSpace, get_space
+from .base import Surrogate, check_training_data, make_model
+from .benchmark import RUNTIME_METRIC, Benchmark, Entry
+from .ensemble import Ensemble, MultiFidelity
+from .metrics import interval_coverage
+from .splits import kfold, random_split
+
+_COLUMN_RE = re.compile(r"^(cifar10|cifar100|imagenet16|imagenet)(test|valid|val|train)accuracy(\d+)epochs$", re.I)
+_TASK_NAMES = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16", "imagenet": "imagenet16"}
+
+
+@dataclass
+class Target:
+    """Training data of one benchmark entry (``y`` already transformed; per-seed rows optional)."""
+
+    task: str
+    metric: str
+    epoch: int | None
+    archs: np.ndarray
+    y: np.ndarray
+    transform: str = "identity"
+    seed_archs: np.ndarray | None = None
+    seed_y: np.ndarray | None = None
+    source: str = ""
+
+
+def parse_column(name: str) -> tuple[str, str, int | None]:
+    """``(task, metric, epoch)`` of an NB201/NATS column name; other names give ``("table", name, None)``."""
+    m = _COLUMN_RE.match(name)
+    if not m:
+        return "table", name, None
+    split = {"valid": "val", "val": "val", "test": "test", "train": "train"}[m.group(2).lower()]
+    return _TASK_NAMES[m.group(1).lower()], f"{split}_acc", int(m.group(3))
+
+
+def table_targets(table: Any, columns: Sequence[str] | None = None, *, task: str | None = None,
+                  metric: str | None = None, epoch: int | None = None) -> list[Target]:
+    """Targets from a reference table: one per column (``None``: every column, first of duplicates kept).
+
+    ``task``/``metric``/``epoch`` override what :func:`parse_column` reads from the name
+    (only with a single column).
+    """
+    cols = list(table.columns) if columns is None else list(columns)
+    if not cols:
+        raise SurrogateError(f"reference table {table.name} has no numeric columns to fit")
+    if (task or metric or epoch is not None) and len(cols) != 1:
+        raise SurrogateError("task/metric/epoch overrides need exactly one column; got " + ", ".join(cols))
+    archs = table.space.enumerate()
+    out, seen = [], set()
+    for c in cols:
+        t, m, e = parse_column(c)
+        t, m, e = task or t, metric or m, (epoch if epoch is not None else e)
+        if (t, m, e) in seen:
+            if columns is None:
+                continue
+            raise SurrogateError(f"columns {cols} give two targets for task={t}, metric={m}, epoch={e}")
+        seen.add((t, m, e))
+        out.append(Target(t, m, e, archs, table.all_values(c), source=f"{table.name}:{c}"))
+    return out
+
+
+def _db_space(db: Any, arch_strings: Sequence[str]) -> SearchSpace:
+    runs = getattr(db, "runs", None)
+    names = sorted(set(runs["space"])) if runs is not None and "space" in runs else []
+    if len(names) > 1:
+        raise SurrogateError(f"the database mixes spaces {names}; fit one space at a time (space=...)")
+    if names and names[0] in SPACES:
+        return get_space(names[0])
+    for cand in SPACES:
+        space = get_space(cand)
+        if arch_strings and space.is_valid(arch_strings[0]):
+            return space
+    raise SurrogateError("cannot tell the search space of the database's architecture strings; pass space=")
+
+
+def database_targets(db: Any, tasks: Sequence[str], metrics: Sequence[str] = ("val_acc",),
+                     epochs: Sequence[int | None] = (None,), *, runtime: bool = False,
+                     space: str | None = None) -> tuple[SearchSpace, list[Target]]:
+    """Targets from a results database (seed-averaged, plus per-seed rows for the noise model).
+
+    ``runtime=True`` adds a ``wall_seconds`` target per task (the whole run's
+    wall time), modelled in log-seconds. Epochs are 1-based as in the database.
+    """
+    out: list[Target] = []
+    sp: SearchSpace | None = get_space(space) if space else None
+    jobs = [(t, m, e, "identity") for t in tasks for m in metrics for e in epochs]
+    if runtime:
+        jobs += [(t, RUNTIME_METRIC, None, "log") for t in tasks]
+    for t, m, e, transform in jobs:
+        kw = {"space": space} if space else {}
+        strings, y = db.targets(t, m, epoch=e, seed_average=True, **kw)
+        strings = list(strings)
+        if not strings:
+            raise SurrogateError(f"database has no finished runs for task={t}, metric={m}, epoch={e}")
+        sp = sp or _db_space(db, strings)
+        s_strings, s_y = db.targets(t, m, epoch=e, seed_average=False, **kw)
+        yy, sy = np.asarray(y, dtype=np.float64), np.asarray(s_y, dtype=np.float64)
+        if transform == "log":
+            yy, sy = np.log(np.maximum(yy, 1e-9)), np.log(np.maximum(sy, 1e-9))
+        out.append(Target(t, m, e, sp.from_strings(strings), yy, transform,
+                          sp.from_strings(list(s_strings)), sy, source=f"{getattr(db, 'path', 'database')}"))
+    if sp is None:
+        raise SurrogateError("database_targets: no tasks/metrics/epochs requested")
+    return sp, out
+
+
+def seed_noise_std(space: SearchSpace, archs: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """Pooled within-arch standard deviation of repeated-seed results, and how many archs were repeated."""
+    ok = np.isfinite(y)
+    idx = space.index(archs[ok])
+    yy = y[ok]
+    uniq, inv, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    means = np.bincount(inv, weights=yy) / counts
+    dof = int((counts - 1).sum())
+    if dof == 0:
+        return 0.0, 0
+    return float(np.sqrt(((yy - means[inv]) ** 2).sum() / dof)), int((counts > 1).sum())
+
+
+def seed_noise_coverage(model: Surrogate, space: SearchSpace, seed_archs: np.ndarray, seed_y: np.ndarray,
+                        noise_std: float, folds: int = 3, seed: int = 0) -> dict[str, float]:
+    """Out-of-fold coverage of per-seed observations by the predictive interval.
+
+    Archs are split into ``folds`` groups; a clone of ``model`` is fitted on
+    the seed means of the others and its interval ``mean ± z·sqrt(σ_model² +
+    σ_seed²)`` is checked against every seed observation of the held-out
+    archs. Keys: ``coverage_68``, ``coverage_95`` and the same for the model
+    spread alone (``model_only_coverage_*``).
+    """
+    ok = np.isfinite(seed_y)
+    idx = space.index(seed_archs[ok])
+    yy = seed_y[ok]
+    uniq, inv = np.unique(idx, return_inverse=True)
+    means = np.bincount(inv, weights=yy) / np.bincount(inv)
+    archs_u = space.from_index(uniq)
+    mean_pred, std_pred = np.empty(len(uniq)), np.empty(len(uniq))
+    for tr, te in kfold(len(uniq), min(folds, len(uniq)), seed=seed):
+        m = model.clone().fit(archs_u[tr], means[tr])
+        if isinstance(m, Ensemble):
+            mu, sd = m.predict_dist(archs_u[te])
+        else:
+            mu, sd = m.predict(archs_u[te]), np.zeros(len(te))
+        mean_pred[te], std_pred[te] = mu, sd
+    full = interval_coverage(yy, mean_pred[inv], np.sqrt(std_pred[inv] ** 2 + noise_std ** 2))
+    alone = interval_coverage(yy, mean_pred[inv], std_pred[inv])
+    return {**full, **{f"model_only_{k}": v for k, v in alone.items()}}
+
+
+def stratum_scores(db: Any, task: str, metric: str = "val_acc", *, model: str | Surrogate = "xgb",
+                   epoch: int | None = None, train_strata: Sequence[str] | None = None, seed: int = 0) -> Any:
+    """Leave-one-stratum-out quality on a results database.
+
+    Each arch gets the stratum of its runs (``db.runs["stratum"]``, first one
+    when several); for each held-out stratum a fresh model is fitted on the
+    others (or on ``train_strata``) and scored on it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per held-out stratum: ``stratum``, ``n_train``, ``n_test`` and the metric columns.
+    """
+    import pandas as pd
+
+    from .metrics import evaluate
+    from .splits import leave_one_stratum_out
+
+    strings, y = db.targets(task, metric, epoch=epoch, seed_average=True)
+    strings = list(strings)
+    space = _db_space(db, strings)
+    runs = db.runs[db.runs["task"] == task]
+    first = runs.drop_duplicates("arch").set_index("arch")["stratum"]
+    strata = [str(first.get(a, "")) for a in strings]
+    archs = space.from_strings(strings)
+    rows = []
+    for held, tr, te in leave_one_stratum_out(strata, train_strata):
+        if len(te) < 2 or len(tr) < 2:
+            continue
+        m = _build(model, space.name, seed, {}).fit(archs[tr], y[tr])
+        rows.append({"stratum": held, "n_train": len(tr), "n_test": len(te), **evaluate(y[te], m.predict(archs[te]))})
+    return pd.DataFrame(rows)
+
+
+def data_hash(archs: np.ndarray, y: np.ndarray) -> str:
+    """sha256 of the training data (arch vectors as int64, targets as float64)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(archs, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def _build(model: str | Surrogate, space: str, seed: int, params: dict[str, Any]) -> Surrogate:
+    if isinstance(model, Surrogate):
+        return model.clone()
+    return make_model(model, space, seed=seed, **params)
+
+
+def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surrogate = "xgb",
+                model_params: dict[str, Any] | None = None, tune: int = 0, cv: int = 3,
+                objective: str = "kendall_tau", train_fraction: float = 1.0, seed: int = 0,
+                multi_fidelity: bool = False, progress: bool = False,
+                meta: dict[str, Any] | None = None) -> Benchmark:
+    """Fit one model per target (or one :class:`MultiFidelity` per task/metric) and bundle them.
+
+    ``train_fraction < 1`` keeps a random share of the architectures (the same
+    archs for every target) so the rest can evaluate the benchmark.
+    """
+    from .tuning import tune_model
+
+    params = dict(model_params or {})
+    if train_fraction < 1.0:
+        union = np.unique(np.concatenate([space.index(t.archs) for t in targets]))
+        tr, _ = random_split(len(union), train_fraction, seed=seed)
+        keep_idx = union[tr]
+    groups: dict[tuple[str, str, int | None, bool], list[Target]] = {}
+    for t in targets:
+        mf = multi_fidelity and t.epoch is not None and t.metric != RUNTIME_METRIC
+        groups.setdefault((t.task, t.metric, None if mf else t.epoch, mf), []).append(t)
+    entries, tuning = [], []
+    bar = _progress(progress, len(groups))
+    for (task, _metric, _epoch, mf), group in groups.items():
+        rows = []
+        for t in group:
+            mask = np.isin(space.index(t.archs), keep_idx) if train_fraction < 1.0 else np.ones(len(t.y), bool)
+            rows.append((t.archs[mask], t.y[mask], np.full(int(mask.sum()), t.epoch or 0)))
+        archs = np.concatenate([r[0] for r in rows])
+        y = np.concatenate([r[1] for r in rows])
+        ep = np.concatenate([r[2] for r in rows])
+        base = _build(model, space.name, seed, params)
+        info: dict[str, Any] = {"source": group[0].source, "n_train": int(len(y)), "data_sha256": data_hash(archs, y)}
+        if tune:
+            top = ep == ep.max()  # a multi-fidelity group is tuned on its highest epoch
+            batch, yy = check_training_data(space, archs[top], y[top])
+            base, results = tune_model(base, batch, yy, n_trials=tune, cv=cv, objective=objective, seed=seed)
+            tuning += [{"task": task, "metric": group[0].metric, "epoch": group[0].epoch, **r.to_dict()}
+                       for r in results]
+            info["tuning"] = [{"family": r.family, "best_value": r.best_value, "default_value": r.default_value,
+                               "objective": r.objective, "best_params": r.best_params} for r in results]
+        t0 = group[0]
+        if mf:
+            fitted: Surrogate = MultiFidelity(base=base).fit(archs, y, ep)
+            epoch = None
+        else:
+            fitted, epoch = base.fit(archs, y), t0.epoch
+        noise = 0.0
+        if t0.seed_archs is not None and t0.seed_y is not None and not mf:
+            noise, n_rep = seed_noise_std(space, t0.seed_archs, t0.seed_y)
+            info["noise"] = {"noise_std": noise, "n_archs_repeated": n_rep}
+            if n_rep >= 3:
+                info["noise"].update(seed_noise_coverage(base, space, t0.seed_archs, t0.seed_y, noise, seed=seed))
+        entries.append(Entry(task, t0.metric, epoch, fitted, t0.transform, noise, info,
+                             np.unique(archs, axis=0)))
+        bar.advance()
+    bar.close()
+    meta = dict(meta or {})
+    meta.update({"train_fraction": train_fraction, "seed": seed, "tuning": tuning})
+    return Benchmark(space, entries, meta)
+
+
+def fit_benchmark(source: Any, *, columns: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                  metrics: Sequence[str] = ("val_acc",), epochs: Sequence[int | None] = (None,),
+                  runtime: bool = False, **kwargs: Any) -> Benchmark:
+    """Fit a benchmark from a :class:`~surrogate_eo.reference.ReferenceTable` or a results ``Database``.
+
+    Parameters
+    ----------
+    source : ReferenceTable or Database
+    columns : table columns to fit (table only; default every column).
+    tasks, metrics, epochs : what to fit (database only; ``epochs=(None,)`` is the final epoch).
+    runtime : bool
+        Also fit the ``wall_seconds`` runtime model (database only).
+    **kwargs
+        Passed to :func:`fit_targets` (model, model_params, tune, cv, objective,
+        train_fraction, seed, multi_fidelity, progress).
+    """
+    from ..reference import ReferenceTable
+
+    if isinstance(source, ReferenceTable):
+        targets = table_targets(source, columns)
+        meta = {"source": {"kind": "table", "name": source.name, "columns": [t.source for t in targets]}}
+        return fit_targets(source.space, targets, meta=meta, **kwargs)
+    if hasattr(source, "targets"):
+        if not tasks:
+            raise SurrogateError("fitting from a database needs tasks=[...] (e.g. so2sat-s2)")
+        space, targets = database_targets(source, tasks, metrics, epochs, runtime=runtime)
+        meta = {"source": {"kind": "database", "name": str(getattr(source, "path", "database")),
+                           "tasks": list(tasks), "metrics": list(metrics), "epochs": list(epochs)}}
+        return fit_targets(space, targets, meta=meta, **kwargs)
+    raise SurrogateError(f"cannot fit a benchmark from {type(source).__name__}; pass a ReferenceTable or Database")
+
+
+class _progress:
+    def __init__(self, enabled: bool, total: int) -> None:
+        self._bar = None
+        if enabled:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("fitting surrogates", total=total)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

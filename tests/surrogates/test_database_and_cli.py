@@ -1,0 +1,140 @@
+"""Fitting from a results database (noise model, runtime), and the fit / evaluate / predict CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import surrogate_eo
+from surrogate_eo.spaces import get_space
+from surrogate_eo.surrogates import Ensemble, XGBSurrogate, fit_benchmark
+from surrogate_eo.surrogates.fitting import database_targets, seed_noise_coverage, seed_noise_std
+
+ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def run(capsys):
+    """Run the CLI's entry point in-process (exit code, stdout, stderr) — subprocesses cost ~2 s each."""
+    from surrogate_eo.cli import main
+
+    def _run(*args: str) -> Result:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return _run
+
+
+def test_console_entry_point():
+    r = subprocess.run([sys.executable, "-m", "surrogate_eo.cli", "predict", "no-such-dir", "--arch", ARCH],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error:") and "not a benchmark folder" in r.stderr
+
+
+def test_seed_noise_estimate_and_coverage():
+    space = get_space("nb201")
+    archs = np.unique(space.sample(300, seed=0), axis=0)
+    truth = 0.7 + 0.04 * (archs == 3).sum(axis=1)
+    rng = np.random.default_rng(1)
+    seed_archs = np.repeat(archs, 3, axis=0)
+    seed_y = np.repeat(truth, 3) + rng.normal(0, 0.02, len(seed_archs))
+    noise, n_rep = seed_noise_std(space, seed_archs, seed_y)
+    assert n_rep == len(archs) and noise == pytest.approx(0.02, rel=0.1)
+    ens = Ensemble(members=[XGBSurrogate(space="nb201", n_estimators=40)], n_seeds=3)
+    cov = seed_noise_coverage(ens, space, seed_archs, seed_y, noise)
+    assert 0.55 < cov["coverage_68"] < 0.85 and 0.85 < cov["coverage_95"] <= 1.0
+    assert cov["model_only_coverage_95"] < cov["coverage_95"]  # the ensemble spread alone is too narrow
+
+
+def test_fit_from_database(tiny_db):
+    from surrogate_eo.database import Database
+
+    db = Database.read(tiny_db)
+    space, targets = database_targets(db, ["so2sat-s2"], ["val_acc"], [None, 2], runtime=True)
+    assert space.name == "nb201" and [(t.metric, t.epoch, t.transform) for t in targets] == [
+        ("val_acc", None, "identity"), ("val_acc", 2, "identity"), ("wall_seconds", None, "log")]
+    assert len(targets[0].seed_y) == 3 * len(targets[0].y)
+    ens = Ensemble(members=[XGBSurrogate(space="nb201", n_estimators=40)], n_seeds=3)
+    bench = fit_benchmark(db, tasks=["so2sat-s2"], epochs=[None, 2], runtime=True, model=ens)
+    final = bench.entry("so2sat-s2", "val_acc")[0]
+    assert final.noise_std == pytest.approx(0.01, rel=0.3) and final.info["noise"]["n_archs_repeated"] >= 80
+    assert {"coverage_68", "coverage_95"} <= set(final.info["noise"])
+    assert bench.predict(ARCH, task="so2sat-s2") > bench.predict(ARCH, task="so2sat-s2", epoch=2)
+    secs = bench.predict_runtime([ARCH, "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
+    assert secs[0] > 3 * secs[1] > 0  # runtime grows with the number of 3x3 convs (50 s per conv + 50 s)
+
+
+def test_stratum_scores(tiny_db):
+    from surrogate_eo.database import Database
+    from surrogate_eo.surrogates.fitting import stratum_scores
+
+    df = stratum_scores(Database.read(tiny_db), "so2sat-s2", model=XGBSurrogate(space="nb201", n_estimators=40))
+    assert sorted(df["stratum"]) == ["random", "walks"]
+    assert (df["n_train"] + df["n_test"] == df["n_train"].sum()).all() and (df["kendall_tau"] > 0.3).all()
+
+
+def test_cli_table_roundtrip(run, nb201_dir, tmp_path):
+    out = tmp_path / "b"
+    r = run("fit", "--table", str(nb201_dir), "--column", "CIFAR10TestAccuracy200Epochs", "--model", "xgb",
+            "--train-fraction", "0.02", "--tune", "2", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "cifar10/test_acc epoch=200: xgb on 312 archs; tuned xgb kendall_tau" in r.stdout
+    assert (out / "tuning.json").is_file() and surrogate_eo.load(out).meta["tuning"][0]["n_trials"] == 2
+    r = run("evaluate", str(out), "--table", str(nb201_dir), "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [(x["task"], x["epoch"]) for x in rows] == [("cifar10", 200)]
+    assert rows[0]["n_test"] == 15625 - 312 and rows[0]["kendall_tau"] > 0.7
+    r = run("predict", str(out), "--arch", ARCH, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["value"] == pytest.approx(surrogate_eo.load(out).predict(ARCH))
+
+
+def test_cli_database(run, tiny_db, tmp_path):
+    out = tmp_path / "db-bench"
+    r = run("fit", "--db", str(tiny_db), "--task", "so2sat-s2", "--runtime", "--model", "xgb", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    r = run("evaluate", str(out), "--db", str(tiny_db), "--include-train")
+    assert r.returncode == 0, r.stderr
+    assert "seed_coverage_95" in r.stdout and "so2sat-s2" in r.stdout
+    r = run("predict", str(out), "--arch", ARCH, "--runtime", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["value"] > 100
+
+
+@pytest.mark.parametrize("args, message", [
+    (["fit", "--out", "x"], "exactly one ground truth"),
+    (["fit", "--table", "missing.csv", "--out", "x"], "does not exist"),
+    (["fit", "--db", "missing.parquet", "--task", "so2sat-s2", "--out", "x"], "does not exist"),
+    (["predict", "no-such-dir", "--arch", ARCH], "not a benchmark folder"),
+])
+def test_cli_errors(run, args, message):
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr and r.stderr.startswith("error:")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_bad_arch_and_model(run, nb201_table, nb201_dir, tmp_path):
+    bench_dir = tmp_path / "b"
+    bench = fit_benchmark(nb201_table, columns=["CIFAR10TestAccuracy200Epochs"],
+                          model=XGBSurrogate(space="nb201", n_estimators=10), train_fraction=0.01)
+    bench.save(str(bench_dir))
+    r = run("predict", str(bench_dir), "--arch", "|nor_conv_3x3~0|")
+    assert r.returncode == 2 and "node group" in r.stderr
+    r = run("predict", str(bench_dir), "--arch", ARCH, "--task", "so2sat-s2")
+    assert r.returncode == 2 and "unknown task 'so2sat-s2'" in r.stderr
+    r = run("fit", "--table", str(nb201_dir), "--model", "svm", "--out", str(tmp_path / "c"))
+    assert r.returncode == 2 and "unknown surrogate model 'svm'" in r.stderr
