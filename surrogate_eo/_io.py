@@ -20,19 +20,21 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Open a temporary binary file that replaces ``path`` atomically on success.
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` that replaces it atomically on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    For writers that need a file name rather than a handle (h5py, pyarrow).
+    The temporary file is fsynced before the rename; on an exception it is
+    removed and ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -45,6 +47,26 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a temporary binary file that replaces ``path`` atomically on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        yield fh
+
+
+def atomic_write_parquet(path: str | os.PathLike[str], table: Any, meta_key: bytes, meta: dict[str, Any]) -> Path:
+    """Write a ``pyarrow.Table`` atomically as zstd Parquet with ``meta`` as JSON under ``meta_key``."""
+    import pyarrow.parquet as pq
+
+    table = table.replace_schema_metadata({meta_key: json.dumps(meta).encode("utf-8")})
+    with atomic_open(path) as fh:
+        pq.write_table(table, fh, compression="zstd")
+    return Path(path)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

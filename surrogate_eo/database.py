@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._io import atomic_open
+from ._io import atomic_write_parquet
 from .errors import DatabaseError, MissingArchitectureError
 from .records import EPOCH_METRICS, RECORD_SCHEMA_VERSION, STATUSES, RunRecord
 
@@ -142,10 +142,7 @@ class Database:
             pq.write_table(pa.Table.from_pandas(self.plan[list(PLAN_COLUMNS)], preserve_index=False), buf,
                            compression="zstd")
             meta["plan_parquet_b64"] = base64.b64encode(buf.getvalue()).decode("ascii")
-        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
-        with atomic_open(path) as fh:
-            pq.write_table(table, fh, compression="zstd")
-        return path
+        return atomic_write_parquet(path, table, _META_KEY, meta)
 
     @classmethod
     def read(cls, path: str | Path) -> Database:

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._io import atomic_open
+from .._io import atomic_write_parquet
 from ..errors import RecordError
 from ..records import RunSpec
 
@@ -127,10 +127,7 @@ class Manifest:
         table = pa.Table.from_pandas(self.entries[list(COLUMNS)], schema=_SCHEMA, preserve_index=False)
         meta = {"schema_version": MANIFEST_SCHEMA_VERSION, "space": self.space, "protocol": self.protocol,
                 "protocol_hash": self.protocol_hash, "n_runs": self.n_runs, **self.meta}
-        table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode("utf-8")})
-        with atomic_open(path) as fh:
-            pq.write_table(table, fh, compression="zstd")
-        return path
+        return atomic_write_parquet(path, table, _META_KEY, meta)
 
     @classmethod
     def read(cls, path: str | Path) -> Manifest:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
+from .._io import atomic_path, atomic_write_text
 from ..tasks import CLASSES, NUM_CLASSES
 from ._scene import City, make_cities, render
 from .layout import VERSIONS, DataArgumentError, canonical_version, geo_name
@@ -105,21 +104,11 @@ def _split_plan(version: str, seed: int, n: dict[str, int]) -> _Plan:
 
 @contextlib.contextmanager
 def _atomic_h5(path: Path):
+    """An ``h5py.File`` opened for writing on a temporary name that replaces ``path`` on success."""
     import h5py
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            yield f
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        yield f
 
 
 def _attrs(f: Any, seed: int, version: str, rel: str) -> None:
