@@ -69,6 +69,34 @@ def atomic_write_parquet(path: str | os.PathLike[str], table: Any, meta_key: byt
     return Path(path)
 
 
+def read_parquet_with_meta(path: str | os.PathLike[str], meta_key: bytes, *, what: str, version: int,
+                           error: type[Exception], missing_hint: str, version_hint: str) -> tuple[Any, dict[str, Any]]:
+    """Read a Parquet file written by :func:`atomic_write_parquet`; return ``(table, meta)``.
+
+    ``meta`` is the JSON under ``meta_key`` without its ``schema_version``.
+    Raises ``error`` naming the file when it is missing (with ``missing_hint``), not Parquet,
+    lacks the metadata, or has another schema version than ``version`` (with ``version_hint``).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {path} does not exist; {missing_hint}")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise error(f"{what} {path} is not a readable Parquet file: {exc}") from None
+    raw = (table.schema.metadata or {}).get(meta_key)
+    if raw is None:
+        raise error(f"{path} is a Parquet file but not a surrogate-eo {what} (no {what} metadata)")
+    meta = json.loads(raw)
+    ver = meta.pop("schema_version", None)
+    if ver != version:
+        raise error(f"{what} {path}: schema_version is {ver!r}, this surrogate-eo reads {version}; {version_hint}")
+    return table, meta
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_open(path) as fh:

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._io import atomic_write_parquet
+from ._io import atomic_write_parquet, read_parquet_with_meta
 from .errors import DatabaseError, MissingArchitectureError
 from .records import EPOCH_METRICS, RECORD_SCHEMA_VERSION, STATUSES, RunRecord
 
@@ -153,22 +153,10 @@ class Database:
         DatabaseError
             When the file is missing, not Parquet, or of another schema version.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise DatabaseError(f"database {path} does not exist; build it with: "
-                                f"surrogate-eo collect RECORDS_DIR --out {path}")
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise DatabaseError(f"database {path} is not a readable Parquet file: {exc}") from None
-        raw = (table.schema.metadata or {}).get(_META_KEY)
-        if raw is None:
-            raise DatabaseError(f"{path} is a Parquet file but not a surrogate-eo database (no database metadata)")
-        meta = json.loads(raw)
-        ver = meta.pop("schema_version", None)
-        if ver != DATABASE_SCHEMA_VERSION:
-            raise DatabaseError(f"database {path}: schema_version is {ver!r}, this surrogate-eo reads "
-                                f"{DATABASE_SCHEMA_VERSION}; rebuild it with surrogate-eo collect")
+        table, meta = read_parquet_with_meta(
+            path, _META_KEY, what="database", version=DATABASE_SCHEMA_VERSION, error=DatabaseError,
+            missing_hint=f"build it with: surrogate-eo collect RECORDS_DIR --out {path}",
+            version_hint="rebuild it with surrogate-eo collect")
         plan = None
         if "plan_parquet_b64" in meta:
             plan = pq.read_table(io.BytesIO(base64.b64decode(meta.pop("plan_parquet_b64")))).to_pandas()

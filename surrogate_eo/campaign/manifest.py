@@ -23,7 +23,6 @@ exploit        0                        rank by predicted fitness (0 = best)
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from .._io import atomic_write_parquet
+from .._io import atomic_write_parquet, read_parquet_with_meta
 from ..errors import RecordError
 from ..records import RunSpec
 
@@ -138,21 +136,10 @@ class Manifest:
         RecordError
             When the file is missing, not Parquet, or not a manifest of this schema version.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise RecordError(f"manifest {path} does not exist; make one with: surrogate-eo plan CONFIG --out {path}")
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise RecordError(f"manifest {path} is not a readable Parquet file: {exc}") from None
-        raw = (table.schema.metadata or {}).get(_META_KEY)
-        if raw is None:
-            raise RecordError(f"{path} is a Parquet file but not a surrogate-eo manifest (no manifest metadata)")
-        meta = json.loads(raw)
-        ver = meta.pop("schema_version", None)
-        if ver != MANIFEST_SCHEMA_VERSION:
-            raise RecordError(f"manifest {path}: schema_version is {ver!r}, this surrogate-eo reads "
-                              f"{MANIFEST_SCHEMA_VERSION}; re-plan it with: surrogate-eo plan CONFIG --out {path}")
+        table, meta = read_parquet_with_meta(
+            path, _META_KEY, what="manifest", version=MANIFEST_SCHEMA_VERSION, error=RecordError,
+            missing_hint=f"make one with: surrogate-eo plan CONFIG --out {path}",
+            version_hint=f"re-plan it with: surrogate-eo plan CONFIG --out {path}")
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
             raise RecordError(f"manifest {path} lacks column {missing[0]!r}")
