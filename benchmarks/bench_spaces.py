@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-
 from surrogate_eo.spaces import NB201Space, get_space
 
 
