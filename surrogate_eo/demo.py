@@ -199,10 +199,15 @@ def _run_slurm(camp: Any, manifest_path: Path, data: Path, records: Path, opts: 
     status = camp.campaign_status(records, manifest_path) if records.is_dir() else None
     pending = None if status is None else sum(status.counts[s] for s in ("running", "queued", "planned"))
     if pending != 0:
+        job_ids: list[str] = []
         if status is None or status.counts["queued"] + status.counts["running"] == 0:
-            subs = camp.submit(manifest_path, data, records, camp.SlurmOptions(**opts.slurm))
-            log(f"      submitted {len(subs)} array job(s): {', '.join(str(s.job_id) for s in subs)}")
+            # one CPU and one torch thread per task, like the local executor's workers
+            settings = {"cpus_per_task": 1, **opts.slurm}
+            subs = camp.submit(manifest_path, data, records, camp.SlurmOptions(**settings))
+            job_ids = [str(s.job_id) for s in subs]
+            log(f"      submitted {len(subs)} array job(s): {', '.join(job_ids)}")
         while True:
+            _check_schedulable(job_ids)
             counts = camp.campaign_status(records, manifest_path).counts
             left = counts["running"] + counts["queued"] + counts["planned"]
             if left == 0:
@@ -213,3 +218,25 @@ def _run_slurm(camp: Any, manifest_path: Path, data: Path, records: Path, opts: 
                     f"run `surrogate-eo resubmit --records {records}` or rerun the demo")
             time.sleep(opts.poll_seconds)
     log(f"      SLURM campaign finished: {json.dumps(camp.campaign_status(records, manifest_path).counts)}")
+
+
+#: squeue reasons that mean a pending job can never start as submitted.
+_HOPELESS = ("PartitionConfig", "BadConstraints", "PartitionNodeLimit", "PartitionTimeLimit", "InvalidAccount",
+             "InvalidQOS", "ReqNodeNotAvail")
+
+
+def _check_schedulable(job_ids: list[str]) -> None:
+    """Raise when SLURM says our pending jobs can never run (e.g. more CPUs than any node has)."""
+    import subprocess
+
+    if not job_ids:
+        return
+    out = subprocess.run(["squeue", "-h", "-t", "PENDING", "-o", "%i %r", "-j", ",".join(job_ids)],
+                         capture_output=True, text=True, check=False).stdout
+    for line in out.splitlines():
+        job, _, reason = line.partition(" ")
+        if reason.strip() in _HOPELESS:
+            raise SurrogateEOError(
+                f"SLURM job {job} is pending with reason {reason.strip()!r}: it can never start as submitted "
+                f"(check --partition/--account and the CPUs, memory and time it asks for); "
+                f"cancel it with `scancel {job.split('_')[0]}`")

@@ -97,3 +97,41 @@ def test_demo_cli_help_and_bad_executor(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "surrogate_eo.cli", "demo", "--out", str(tmp_path / "d"),
                           "--executor", "mesos"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error: --executor")
+
+
+def _slurm_up() -> bool:
+    import shutil
+
+    if not shutil.which("sbatch") or not shutil.which("squeue"):
+        return False
+    return subprocess.run(["squeue", "-h"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+def test_demo_on_slurm_array_jobs(tmp_path):
+    if not _slurm_up():
+        pytest.skip("needs a running SLURM cluster (sbatch on PATH)")
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    opts = DemoOptions(out_dir=tmp_path / "out", config=cfg, n_train=512, n_val=256, n_test=256,
+                       executor="slurm", poll_seconds=1.0)
+    lines: list[str] = []
+    res = run_demo(opts, log=lines.append, progress=False)
+    assert any("submitted 1 array job(s)" in ln for ln in lines)
+    assert len(list((tmp_path / "out" / "records").glob("*.json"))) == 12
+    assert "12 ok" in res.summary[1]
+
+
+@pytest.mark.slurm
+def test_demo_on_slurm_refuses_an_unschedulable_job(tmp_path):
+    if not _slurm_up():
+        pytest.skip("needs a running SLURM cluster (sbatch on PATH)")
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    opts = DemoOptions(out_dir=tmp_path / "out", config=cfg, n_train=256, n_val=128, n_test=128,
+                       executor="slurm", slurm={"cpus_per_task": 4096}, poll_seconds=0.5)
+    with pytest.raises(SurrogateEOError, match="can never start") as info:
+        run_demo(opts, log=lambda _: None, progress=False)
+    job = str(info.value).split("scancel ")[1].rstrip("`")
+    subprocess.run(["scancel", job], check=False)
