@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -34,3 +35,29 @@ def torchgeo_fixture() -> Path:
     if not (TORCHGEO_FIXTURE / "training.h5").is_file():
         pytest.skip(f"torchgeo So2Sat fixture not found at {TORCHGEO_FIXTURE}")
     return TORCHGEO_FIXTURE
+
+
+class CliResult(NamedTuple):
+    """Outcome of one in-process CLI call."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``surrogate-eo ARGS...`` in-process (a subprocess costs ~2 s): returns a :class:`CliResult`."""
+    from surrogate_eo.cli import main
+
+    def _run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return _run

@@ -93,7 +93,22 @@ def table_source(table: ReferenceTable | str | Path, column: str,
     return table.source(column)
 
 
-class ModelSource:
+class NamedSource:
+    """Base of the adapters here: read-only ``space`` and ``name`` from ``_space`` / ``_name``."""
+
+    _space: SearchSpace
+    _name: str
+
+    @property
+    def space(self) -> SearchSpace:
+        return self._space
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
+class ModelSource(NamedSource):
     """A fitted model with ``predict(archs) -> values`` as a fitness source.
 
     Parameters
@@ -116,21 +131,13 @@ class ModelSource:
         self._space = get_space(space)
         self._name = name or type(model).__name__
 
-    @property
-    def space(self) -> SearchSpace:
-        return self._space
-
-    @property
-    def name(self) -> str:
-        return self._name
-
     def fitness(self, archs: BatchLike) -> np.ndarray:
         """Model predictions for ``archs``, shape ``(n,)``."""
         batch = self._space.validate(archs)
         return np.asarray(self.model.predict(batch), dtype=np.float64).reshape(-1)
 
 
-class BenchmarkSource:
+class BenchmarkSource(NamedSource):
     """A surrogate benchmark queried for one task / metric (/ epoch) as a fitness source.
 
     Parameters
@@ -168,10 +175,6 @@ class BenchmarkSource:
         self._space = get_space(sp)
 
     @property
-    def space(self) -> SearchSpace:
-        return self._space
-
-    @property
     def name(self) -> str:
         parts = [getattr(self.bench, "name", type(self.bench).__name__), self.task]
         if self.metric:
@@ -193,7 +196,7 @@ class BenchmarkSource:
         return np.asarray(self.bench.predict(batch, **kwargs), dtype=np.float64).reshape(-1)
 
 
-class LookupSource:
+class LookupSource(NamedSource):
     """Values known for a finite set of archs; any other arch is an error.
 
     Parameters
@@ -225,14 +228,6 @@ class LookupSource:
         self._keys = uniq
         self._values = np.bincount(inv, weights=vals) / np.bincount(inv)
         self._name = name
-
-    @property
-    def space(self) -> SearchSpace:
-        return self._space
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def archs(self) -> np.ndarray:

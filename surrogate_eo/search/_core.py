@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SearchError
+from ..landscape.sources import NamedSource
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike
 from .trajectory import Trajectory
@@ -270,7 +271,7 @@ class Evaluator:
                           wall_s=time.perf_counter() - self._t0, source_s=self.source_s)
 
 
-class TabulatedSource:
+class TabulatedSource(NamedSource):
     """A fitness source evaluated once on every arch of a small space, then answered by lookup.
 
     Parameters
@@ -292,14 +293,6 @@ class TabulatedSource:
         self.values = np.concatenate([np.asarray(source.fitness(allarchs[i:i + chunk]), dtype=np.float64)
                                       for i in range(0, len(allarchs), chunk)])
         self._space, self._name = space, source_name(source)
-
-    @property
-    def space(self) -> SearchSpace:
-        return self._space
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     def fitness(self, archs: BatchLike) -> np.ndarray:
         """Tabulated fitness of ``archs``, shape ``(n,)``."""

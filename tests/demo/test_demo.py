@@ -107,14 +107,20 @@ def _slurm_up() -> bool:
     return subprocess.run(["squeue", "-h"], capture_output=True, check=False).returncode == 0
 
 
-@pytest.mark.slow
-@pytest.mark.slurm
-def test_demo_on_slurm_array_jobs(tmp_path):
+@pytest.fixture
+def tiny_slurm_config(tmp_path) -> Path:
+    """The tiny campaign's TOML; skips the test where no SLURM cluster runs."""
     if not _slurm_up():
         pytest.skip("needs a running SLURM cluster (sbatch on PATH)")
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(TINY)
-    opts = DemoOptions(out_dir=tmp_path / "out", config=cfg, n_train=512, n_val=256, n_test=256,
+    return cfg
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+def test_demo_on_slurm_array_jobs(tiny_slurm_config, tmp_path):
+    opts = DemoOptions(out_dir=tmp_path / "out", config=tiny_slurm_config, n_train=512, n_val=256, n_test=256,
                        executor="slurm", poll_seconds=1.0)
     lines: list[str] = []
     res = run_demo(opts, log=lines.append, progress=False)
@@ -124,12 +130,8 @@ def test_demo_on_slurm_array_jobs(tmp_path):
 
 
 @pytest.mark.slurm
-def test_demo_on_slurm_refuses_an_unschedulable_job(tmp_path):
-    if not _slurm_up():
-        pytest.skip("needs a running SLURM cluster (sbatch on PATH)")
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY)
-    opts = DemoOptions(out_dir=tmp_path / "out", config=cfg, n_train=256, n_val=128, n_test=128,
+def test_demo_on_slurm_refuses_an_unschedulable_job(tiny_slurm_config, tmp_path):
+    opts = DemoOptions(out_dir=tmp_path / "out", config=tiny_slurm_config, n_train=256, n_val=128, n_test=128,
                        executor="slurm", slurm={"cpus_per_task": 4096}, poll_seconds=0.5)
     with pytest.raises(SurrogateEOError, match="can never start") as info:
         run_demo(opts, log=lambda _: None, progress=False)

@@ -245,36 +245,18 @@ def test_output_folder_that_is_a_file(report, tmp_path):
         write_report(report.data, tmp_path / "f")
 
 
-@pytest.fixture
-def run(capsys):
-    """Run the CLI's entry point in-process: (exit code, stdout, stderr)."""
-    from surrogate_eo.cli import main
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return _run
-
-
-def test_cli_errors_exit_2(run, campaign, tmp_path):
-    code, _, err = run("report", "--db", str(tmp_path / "nope.parquet"), "--surrogate", str(campaign.bench),
+def test_cli_errors_exit_2(run_cli, campaign, tmp_path):
+    code, _, err = run_cli("report", "--db", str(tmp_path / "nope.parquet"), "--surrogate", str(campaign.bench),
                        "--out", str(tmp_path / "r"))
     assert code == 2 and err.startswith("error: database") and "does not exist" in err
-    code, _, err = run("report", "--db", str(_empty_db(campaign, tmp_path)), "--surrogate", str(campaign.bench),
+    code, _, err = run_cli("report", "--db", str(_empty_db(campaign, tmp_path)), "--surrogate", str(campaign.bench),
                        "--out", str(tmp_path / "r"))
     assert code == 2 and "holds no runs" in err and not (tmp_path / "r").exists()
 
 
-def test_cli_writes_the_report(run, campaign, verdict, tmp_path):
+def test_cli_writes_the_report(run_cli, campaign, verdict, tmp_path):
     _, path = verdict
-    code, out, err = run("report", "--db", str(campaign.db), "--surrogate", str(campaign.bench), "--out",
+    code, out, err = run_cli("report", "--db", str(campaign.db), "--surrogate", str(campaign.bench), "--out",
                          str(tmp_path / "r"), "--fidelity", str(path), "--cv-folds", "2", "--quick")
     assert code == 0, err
     assert out.splitlines()[0].startswith(f"{campaign.task}: 238 archs, out-of-fold Kendall tau")

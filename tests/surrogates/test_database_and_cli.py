@@ -16,29 +16,6 @@ from surrogate_eo.surrogates.fitting import database_targets, seed_noise_coverag
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
 
-class Result:
-    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
-@pytest.fixture
-def run(capsys):
-    """Run the CLI's entry point in-process (exit code, stdout, stderr) — subprocesses cost ~2 s each."""
-    from surrogate_eo.cli import main
-
-    def _run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return _run
-
-
 def test_console_entry_point():
     r = subprocess.run([sys.executable, "-m", "surrogate_eo.cli", "predict", "no-such-dir", "--arch", ARCH],
                        capture_output=True, text=True, timeout=120)
@@ -87,31 +64,31 @@ def test_stratum_scores(tiny_db):
     assert (df["n_train"] + df["n_test"] == df["n_train"].sum()).all() and (df["kendall_tau"] > 0.3).all()
 
 
-def test_cli_table_roundtrip(run, nb201_dir, tmp_path):
+def test_cli_table_roundtrip(run_cli, nb201_dir, tmp_path):
     out = tmp_path / "b"
-    r = run("fit", "--table", str(nb201_dir), "--column", "CIFAR10TestAccuracy200Epochs", "--model", "xgb",
+    r = run_cli("fit", "--table", str(nb201_dir), "--column", "CIFAR10TestAccuracy200Epochs", "--model", "xgb",
             "--train-fraction", "0.02", "--tune", "2", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "cifar10/test_acc epoch=200: xgb on 312 archs; tuned xgb kendall_tau" in r.stdout
     assert (out / "tuning.json").is_file() and surrogate_eo.load(out).meta["tuning"][0]["n_trials"] == 2
-    r = run("evaluate", str(out), "--table", str(nb201_dir), "--json")
+    r = run_cli("evaluate", str(out), "--table", str(nb201_dir), "--json")
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [(x["task"], x["epoch"]) for x in rows] == [("cifar10", 200)]
     assert rows[0]["n_test"] == 15625 - 312 and rows[0]["kendall_tau"] > 0.7
-    r = run("predict", str(out), "--arch", ARCH, "--json")
+    r = run_cli("predict", str(out), "--arch", ARCH, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["value"] == pytest.approx(surrogate_eo.load(out).predict(ARCH))
 
 
-def test_cli_database(run, tiny_db, tmp_path):
+def test_cli_database(run_cli, tiny_db, tmp_path):
     out = tmp_path / "db-bench"
-    r = run("fit", "--db", str(tiny_db), "--task", "so2sat-s2", "--runtime", "--model", "xgb", "--out", str(out))
+    r = run_cli("fit", "--db", str(tiny_db), "--task", "so2sat-s2", "--runtime", "--model", "xgb", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    r = run("evaluate", str(out), "--db", str(tiny_db), "--include-train")
+    r = run_cli("evaluate", str(out), "--db", str(tiny_db), "--include-train")
     assert r.returncode == 0, r.stderr
     assert "seed_coverage_95" in r.stdout and "so2sat-s2" in r.stdout
-    r = run("predict", str(out), "--arch", ARCH, "--runtime", "--json")
+    r = run_cli("predict", str(out), "--arch", ARCH, "--runtime", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)[0]["value"] > 100
 
 
@@ -121,20 +98,20 @@ def test_cli_database(run, tiny_db, tmp_path):
     (["fit", "--db", "missing.parquet", "--task", "so2sat-s2", "--out", "x"], "does not exist"),
     (["predict", "no-such-dir", "--arch", ARCH], "not a benchmark folder"),
 ])
-def test_cli_errors(run, args, message):
-    r = run(*args)
+def test_cli_errors(run_cli, args, message):
+    r = run_cli(*args)
     assert r.returncode == 2 and message in r.stderr and r.stderr.startswith("error:")
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_cli_bad_arch_and_model(run, nb201_table, nb201_dir, tmp_path):
+def test_cli_bad_arch_and_model(run_cli, nb201_table, nb201_dir, tmp_path):
     bench_dir = tmp_path / "b"
     bench = fit_benchmark(nb201_table, columns=["CIFAR10TestAccuracy200Epochs"],
                           model=XGBSurrogate(space="nb201", n_estimators=10), train_fraction=0.01)
     bench.save(str(bench_dir))
-    r = run("predict", str(bench_dir), "--arch", "|nor_conv_3x3~0|")
+    r = run_cli("predict", str(bench_dir), "--arch", "|nor_conv_3x3~0|")
     assert r.returncode == 2 and "node group" in r.stderr
-    r = run("predict", str(bench_dir), "--arch", ARCH, "--task", "so2sat-s2")
+    r = run_cli("predict", str(bench_dir), "--arch", ARCH, "--task", "so2sat-s2")
     assert r.returncode == 2 and "unknown task 'so2sat-s2'" in r.stderr
-    r = run("fit", "--table", str(nb201_dir), "--model", "svm", "--out", str(tmp_path / "c"))
+    r = run_cli("fit", "--table", str(nb201_dir), "--model", "svm", "--out", str(tmp_path / "c"))
     assert r.returncode == 2 and "unknown surrogate model 'svm'" in r.stderr
