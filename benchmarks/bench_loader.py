@@ -135,6 +135,64 @@ def bench(root: Path, gzip: bool, args: argparse.Namespace) -> None:
         print(f"{name:<22}{v:12,.0f}{v / naive:10.1f}{v / ref:12.2f}")
     print(f"(first cached epoch, including the load: {cache_first:.1f} s; batch {bs}; torch threads "
           f"{torch.get_num_threads()}; targets: batches >= 20x naive h5py/sample, >= 0.5x tensors)")
+    limits(split, bs, rates["batches stream"])
+
+
+def limits(split, batch: int, stream_rate: float, n: int = 2048) -> None:
+    """What bounds the streaming reader: each stage of one window read, alone, in samples/s.
+
+    A streamed sample is read once from the page cache (a gather of whole patches, float64,
+    channels-last), converted once (scale + cast to float32 + transpose to channels-first,
+    one strided pass), shifted by the mean and screened for NaN (two float32 passes). The
+    slowest stage bounds the reader; the reader threads overlap them.
+    """
+    import h5py
+
+    rows = np.random.default_rng(5).permutation(len(split))[:n]
+    srcs = [split._source(k) for k in split.task.keys]
+    mean, std = split.stats()
+    out = np.empty((n, split.task.in_channels, 32, 32), dtype=np.float32)
+
+    def rate(fn) -> float:
+        best = np.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return n / best
+
+    blocks = [s.mmap[rows] if s.mmap is not None else s.ds[np.sort(rows)] for s in srcs]
+
+    def convert() -> None:
+        c0 = 0
+        for s, b in zip(srcs, blocks):
+            c1 = c0 + s.shape[-1]
+            np.multiply(b.transpose(0, 3, 1, 2), (1.0 / std[c0:c1])[:, None, None], out=out[:, c0:c1],
+                        casting="unsafe")
+            c0 = c1
+
+    stages = {
+        "gather float64 rows (page cache)": rate(lambda: [s.mmap[rows] if s.mmap is not None else
+                                                          s.ds[np.sort(rows)] for s in srcs]),
+        "convert: scale, cast, transpose": rate(convert),
+        "shift + NaN screen (float32)": rate(lambda: (np.subtract(out, (mean / std).astype(np.float32)
+                                                                  [None, :, None, None], out=out),
+                                                      np.isfinite(out.sum()))),
+        "whole read, 1 thread": rate(lambda: split._read_rows(np.sort(rows))),
+        "whole read, reader threads": rate(lambda: split._read_any(rows)),
+    }
+    with h5py.File(split.path, "r") as f:
+        ds = [f[k] for k in split.task.keys]
+        few = rows[:256]
+        t0 = time.perf_counter()
+        for i in few:
+            for d in ds:
+                d[int(i)]
+        stages["h5py Dataset[i] per sample (no conversion)"] = len(few) / (time.perf_counter() - t0)
+    per = sum(int(np.prod(s.shape[1:])) * s.dtype.itemsize for s in srcs)
+    print(f"what limits streaming ({per / 1024:.0f} KiB of source per patch; batches stream {stream_rate:,.0f}/s):")
+    for name, v in stages.items():
+        print(f"  {name:<44}{v:12,.0f} samples/s  {v * per / 2 ** 30:6.2f} GiB/s of source")
 
 
 def main() -> None:

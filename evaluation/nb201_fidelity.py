@@ -10,8 +10,9 @@
    paired comparisons use 5-fold out-of-fold predictions): *good* (XGBoost); *shuffled* (XGBoost on
    permuted targets); *depth-1* (depth-1 trees on one-hot positions: an additive, over-smoothed
    model); *op-count* (XGBoost on the five op counts only); *noise sigma* (the true table plus
-   i.i.d. Gaussian noise of sigma accuracy, over-rugged). Pass rate, score and the features that
-   fail, over replicate campaigns; next to each variant's exact footprint.
+   i.i.d. Gaussian noise of sigma accuracy, over-rugged). Rates of the three outcomes (unfaithful /
+   faithful), score and the features judged unfaithful, over replicate campaigns; next to each
+   variant's exact footprint. (The calibrated outcome tables are evaluation/verdict_outcomes.py.)
 4. **Oracle ground truth**: the whole table as truth (hill climbs allowed on it), to show what
    optima-counting features say when the ground truth is complete.
 
@@ -188,15 +189,17 @@ def verdict_part(truth: Any, runs: int, reps: int, sigmas: list[float]) -> dict[
         t0 = time.time()
         for name, (sur, paired) in variants(truth, archs, y, r, sigmas).items():
             v = fidelity(gt, sur, strata=st, plan=plan, surrogate_plan=fresh, seed=r, paired=paired)
-            e = res.setdefault(name, {"passed": [], "score": [], "fail": Counter(), "inconclusive": Counter(),
+            e = res.setdefault(name, {"verdict": [], "score": [], "fail": Counter(), "inconclusive": Counter(),
                                       "tau": []})
-            e["passed"].append(v.passed)
+            e["verdict"].append(v.verdict)
             e["score"].append(v.score)
             e["tau"].append(v.agreement["kendall_tau"])
-            e["fail"].update({c.feature for c in v.comparisons if c.status == "fail"})
-            e["inconclusive"].update({c.feature for c in v.comparisons if c.status == "inconclusive"})
+            e["fail"].update({c.feature for c in v.judged() if c.verdict == "unfaithful"})
+            e["inconclusive"].update({c.feature for c in v.judged() if c.verdict == "inconclusive"})
         print(f"  campaign {r + 1}/{reps}: {len(archs)} distinct archs, {time.time() - t0:.0f} s", flush=True)
-    return {k: {"pass_rate": float(np.mean(v["passed"])), "score": float(np.mean(v["score"])),
+    return {k: {**{w: float(np.mean([o == w for o in v["verdict"]])) for w in ("faithful", "unfaithful",
+                                                                               "inconclusive")},
+                "score": float(np.mean(v["score"])),
                 "kendall_tau_oof": float(np.mean(v["tau"])), "fail_counts": dict(v["fail"]),
                 "inconclusive_counts": dict(v["inconclusive"]), "replicates": reps} for k, v in res.items()}
 
@@ -232,9 +235,8 @@ def oracle_part(truth: Any, runs: int, sigmas: list[float]) -> dict[str, Any]:
     archs = space.from_index(np.unique(space.index(st.archs())))
     out = {}
     for name, (sur, _) in variants(truth, archs, truth.fitness(archs), 0, sigmas, with_oof=False).items():
-        v = fidelity(truth, sur, plan=big, surrogate_plan=big, seed=0, truth_adaptive=True,
-                     modes=("distributional",))
-        out[name] = {"passed": v.passed, "score": v.score, "failed": sorted(v.failed_features()),
+        v = fidelity(truth, sur, plan=big, surrogate_plan=big, seed=0, truth_adaptive=True)
+        out[name] = {"verdict": v.verdict, "score": v.score, "failed": sorted(v.failed_features()),
                      "climb_optima_distinct": [v.truth.value("climb_optima_distinct"),
                                                v.distributional.value("climb_optima_distinct")],
                      "optima_estimate_birthday": [v.truth.value("optima_estimate_birthday"),
@@ -272,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n== 3. verdict on surrogates fitted on a {runs}-run campaign ({reps} replicate campaigns) ==")
     ver = verdict_part(truth, runs, reps, sigmas)
     vex = variant_exact(truth, runs, sigmas)
-    print(f"{'variant':<12} {'pass':>5} {'score':>6} {'tau':>6} | exact: {'rho1':>6} {'rank':>6} {'LO':>5} "
+    print(f"{'variant':<12} {'U/F':>7} {'score':>6} {'tau':>6} | exact: {'rho1':>6} {'rank':>6} {'LO':>5} "
           f"{'neut':>6} {'H':>6} | most frequent failures")
     fid_rows = []
     for name, v in ver.items():
@@ -280,11 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         top = ", ".join(f"{k} {n}/{reps}" for k, n in sorted(v["fail_counts"].items(), key=lambda kv: -kv[1])[:5])
         unsure = ", ".join(f"{k} {n}/{reps}" for k, n in
                            sorted(v["inconclusive_counts"].items(), key=lambda kv: -kv[1])[:3])
-        print(f"{name:<12} {v['pass_rate'] * 100:4.0f}% {v['score']:6.3f} {v['kendall_tau_oof']:6.3f} | "
+        uf = f"{v['unfaithful'] * 100:.0f}/{v['faithful'] * 100:.0f}"
+        print(f"{name:<12} {uf:>7} {v['score']:6.3f} {v['kendall_tau_oof']:6.3f} | "
               f"{x['autocorr_lag1']:6.3f} {x['autocorr_lag1_rank']:6.3f} {x['local_optima_strict']:5.0f} "
               f"{x['neutrality[0.005]']:6.3f} {x['information_content[0.005]']:6.3f} | {top or '-'}"
               + (f"  [inconclusive: {unsure}]" if unsure else ""))
-        fid_rows.append([name, f"{v['pass_rate'] * 100:.0f}%", f"{v['score']:.3f}", f"{x['autocorr_lag1']:.3f}",
+        fid_rows.append([name, uf, f"{v['score']:.3f}", f"{x['autocorr_lag1']:.3f}",
                          f"{x['autocorr_lag1_rank']:.3f}", f"{x['local_optima_strict']:.0f}", top or "-"])
     x = vex["truth"]
     print(f"{'(truth)':<12} {'':>5} {'':>6} {'':>6} | {x['autocorr_lag1']:6.3f} {x['autocorr_lag1_rank']:6.3f} "
@@ -292,16 +295,15 @@ def main(argv: list[str] | None = None) -> int:
     fid_rows.append(["(truth, exact)", "", "", f"{x['autocorr_lag1']:.3f}", f"{x['autocorr_lag1_rank']:.3f}",
                      f"{x['local_optima_strict']:.0f}", ""])
 
-    print("\n== 4. oracle ground truth (whole table, climbs on both sides; distributional only) ==")
+    print("\n== 4. oracle ground truth (whole table: paired on its strata, climbs judged distributionally) ==")
     orc = oracle_part(truth, runs, sigmas)
     for name, o in orc.items():
-        print(f"{name:<12} {'PASS' if o['passed'] else 'FAIL'} score {o['score']:.3f}  distinct optima of 200 climbs "
+        print(f"{name:<12} {o['verdict'].upper()} score {o['score']:.3f}  distinct optima of 200 climbs "
               f"truth {o['climb_optima_distinct'][0]:.0f} / surrogate {o['climb_optima_distinct'][1]:.0f}; "
               f"fails: {', '.join(o['failed']) or '-'}")
 
     result = {"exact": ex, "budget": bud, "verdict": ver, "variant_exact": vex, "oracle": orc,
-              "settings": {"replicates": reps, "campaign_runs": runs, "sigmas": sigmas, "budgets": budgets},
-              "seconds": time.time() - t_start}
+              "settings": {"replicates": reps, "campaign_runs": runs, "sigmas": sigmas, "budgets": budgets}}
     GENERATED.mkdir(parents=True, exist_ok=True)
     atomic_write_json(GENERATED / "nb201_fidelity.json", result)
     write_table("nb201_exact_footprint", ["feature"] + list(COLUMNS), exact_rows,
@@ -310,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     write_table("nb201_fla_budget", ["runs", "archs"] + labs, budget_rows,
                 caption="Sampled ground-truth footprint vs exact (CIFAR-10): mean absolute error (CI coverage) "
                         "over replicate campaigns.", label="tab:nb201-fla-budget")
-    write_table("nb201_fidelity", ["variant", "pass", "score", "rho(1)", "rank rho(1)", "strict LO", "failures"],
+    write_table("nb201_fidelity", ["variant", "unfaithful/faithful %", "score", "rho(1)", "rank rho(1)", "strict LO", "failures"],
                 fid_rows, caption=f"Fidelity verdict on surrogates fitted on a {runs}-run NB201 campaign "
                                   f"({reps} replicates); exact features of each variant.", label="tab:nb201-fidelity")
     print(f"\nwrote {GENERATED / 'nb201_fidelity.json'} and 3 tables ({time.time() - t_start:.0f} s)")

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .errors import shown
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -81,6 +83,8 @@ def read_parquet_with_meta(path: str | os.PathLike[str], meta_key: bytes, *, wha
     import pyarrow.parquet as pq
 
     path = Path(path)
+    if path.is_dir():
+        raise error(f"{what} {path} is a folder; expected a {what} file (Parquet)")
     if not path.is_file():
         raise error(f"{what} {path} does not exist; {missing_hint}")
     try:
@@ -90,11 +94,74 @@ def read_parquet_with_meta(path: str | os.PathLike[str], meta_key: bytes, *, wha
     raw = (table.schema.metadata or {}).get(meta_key)
     if raw is None:
         raise error(f"{path} is a Parquet file but not a surrogate-eo {what} (no {what} metadata)")
-    meta = json.loads(raw)
+    try:
+        meta = loads_json(raw)
+    except ValueError as exc:
+        raise error(f"{what} {path}: its {what} metadata is not valid JSON ({exc}); {version_hint}") from None
+    if not isinstance(meta, dict):
+        raise error(f"{what} {path}: its {what} metadata is a JSON {type(meta).__name__}, expected an object; "
+                    f"{version_hint}")
     ver = meta.pop("schema_version", None)
     if ver != version:
-        raise error(f"{what} {path}: schema_version is {ver!r}, this surrogate-eo reads {version}; {version_hint}")
+        raise error(f"{what} {path}: schema_version is {shown(ver)}, this surrogate-eo reads {version}; {version_hint}")
     return table, meta
+
+
+def loads_json(data: str | bytes) -> Any:
+    """``json.loads`` that raises only ``ValueError`` on bad input (deep nesting included).
+
+    Examples
+    --------
+    >>> loads_json('{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> loads_json("[" * 100_000)
+    Traceback (most recent call last):
+    ...
+    ValueError: JSON nested too deeply (more than the parser's recursion limit)
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply (more than the parser's recursion limit)") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def sweep_temp_files(folder: str | os.PathLike[str], name: str, *, older_than: float = 600.0) -> list[Path]:
+    """Remove leftover temporaries of :func:`atomic_path` for ``name`` in ``folder``; return those removed.
+
+    A writer killed between creating ``.<name>.<random>.tmp`` and renaming it
+    leaves the temporary behind; files older than ``older_than`` seconds cannot
+    belong to a write still in progress and are deleted (younger ones are kept).
+    Folders (``save_benchmark``'s temporary trees) are removed whole.
+    """
+    import shutil
+    import time
+
+    folder = Path(folder)
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for p in folder.glob(f".{glob_escape(name)}.*.tmp"):
+        try:
+            if now - p.lstat().st_mtime <= older_than:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed.append(p)
+        except OSError:
+            continue
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob wildcards escaped (``[``, ``*``, ``?``)."""
+    import glob
+
+    return glob.escape(name)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -122,3 +189,119 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
     return obj
+
+
+# ------------------------------------------------------------ folder replacement
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False when unsupported."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    import errno
+
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False  # file system without RENAME_EXCHANGE (e.g. some network file systems)
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def old_copy_name(path: str | os.PathLike[str]) -> Path:
+    """Where :func:`replace_folder`'s fallback parks the previous ``path`` during the swap."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.old-{os.getpid()}")
+
+
+def replace_folder(new: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Put the complete folder ``new`` at ``path``, replacing what is there, so a reader always finds one.
+
+    On Linux the two folders are swapped in one atomic ``renameat2(RENAME_EXCHANGE)``
+    call and the previous content (now at ``new``) is deleted: at every instant
+    ``path`` holds the old or the new folder. Where the file system cannot
+    exchange, the old folder is renamed to ``.<name>.old-<pid>`` and the new one
+    renamed into place; a reader that arrives in between finds ``path`` missing
+    and uses :func:`recover_folder`, which restores the parked copy.
+    """
+    import shutil
+
+    new, path = Path(new), Path(path)
+    if not path.exists():
+        os.replace(new, path)
+    elif _exchange(new, path):
+        shutil.rmtree(new, ignore_errors=True)
+    else:
+        old = old_copy_name(path)
+        os.replace(path, old)
+        os.replace(new, path)
+        shutil.rmtree(old, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is dead
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def recover_folder(path: str | os.PathLike[str], *, sweep: bool = True, older_than: float = 600.0) -> list[Path]:
+    """Repair what an interrupted :func:`replace_folder` left beside ``path``; return the paths removed.
+
+    - ``path`` missing and a parked ``.<name>.old-<pid>`` present: the parked
+      copy is moved back (the replacement never completed), unless its writer
+      is still alive (it is mid-swap; the reader may use the parked copy itself).
+    - ``path`` present: parked copies of dead writers are deleted.
+    - with ``sweep``, temporary folders ``.<name>.<x>.tmp`` older than
+      ``older_than`` seconds (a writer killed before the swap) are deleted.
+    """
+    import re
+    import shutil
+
+    path = Path(path)
+    removed: list[Path] = []
+    if not path.parent.is_dir():
+        return removed
+    pat = re.compile(rf"^\.{re.escape(path.name)}\.old-(\d+)$")
+    for p in sorted(path.parent.iterdir()):
+        m = pat.match(p.name)
+        if not m or _pid_alive(int(m.group(1))):
+            continue
+        try:
+            if not path.exists():
+                os.replace(p, path)
+            else:
+                shutil.rmtree(p)
+                removed.append(p)
+        except OSError:
+            continue
+    if sweep:
+        removed += sweep_temp_files(path.parent, path.name, older_than=older_than)
+    return removed

@@ -12,9 +12,25 @@ position, task, seed, run_id, arch) travel inside the same file, so landscape
 analysis can rebuild the planned walks and neighbourhoods from the database
 alone (:meth:`Database.walks`, :meth:`Database.neighbourhoods`).
 
->>> from surrogate_eo.database import Database          # doctest: +SKIP
->>> db = Database.read("ground_truth/smoke.parquet")     # doctest: +SKIP
->>> archs, y = db.targets("so2sat-s2", "val_acc")        # doctest: +SKIP
+>>> import tempfile, pathlib
+>>> from surrogate_eo.database import Database
+>>> from surrogate_eo.records import RunRecord, RunSpec
+>>> from surrogate_eo.spaces import get_space
+>>> space = get_space("nb201")
+>>> recs = [RunRecord(RunSpec("nb201", a, "so2sat-s2", seed, "smoke", "h"), "ok",
+...                   epochs=[{"val_acc": 0.5 + 0.1 * i + 0.01 * seed}], params=10, flops=20)
+...         for i, a in enumerate(space.to_strings(space.sample(3, seed=0))) for seed in (0, 1)]
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "db.parquet"
+>>> Database.from_records(recs).write(path).name
+'db.parquet'
+>>> db = Database.read(path)
+>>> db
+Database(6 runs, 0 plan entries)
+>>> archs, y = db.targets("so2sat-s2", "val_acc")   # one value per arch: the mean over its seeds
+>>> len(archs), [round(float(v), 3) for v in y]
+(3, [0.505, 0.605, 0.705])
+>>> db.per_seed("so2sat-s2", "val_acc").round(3).values.tolist()
+[[0.5, 0.51], [0.6, 0.61], [0.7, 0.71]]
 """
 from __future__ import annotations
 
@@ -31,7 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._io import atomic_write_parquet, read_parquet_with_meta
-from .errors import DatabaseError, MissingArchitectureError
+from .errors import DatabaseError, MissingArchitectureError, one_line
 from .records import EPOCH_METRICS, RECORD_SCHEMA_VERSION, STATUSES, RunRecord
 
 DATABASE_SCHEMA_VERSION = 1
@@ -159,8 +175,28 @@ class Database:
             version_hint="rebuild it with surrogate-eo collect")
         plan = None
         if "plan_parquet_b64" in meta:
-            plan = pq.read_table(io.BytesIO(base64.b64decode(meta.pop("plan_parquet_b64")))).to_pandas()
-        return cls(_to_frame(table), plan, meta)
+            try:
+                plan = pq.read_table(io.BytesIO(base64.b64decode(meta.pop("plan_parquet_b64"), validate=True)))
+                plan = plan.to_pandas()
+            except (ValueError, TypeError, pa.ArrowException) as exc:
+                raise DatabaseError(f"database {path}: its embedded plan (plan_parquet_b64) is unreadable "
+                                    f"({one_line(str(exc), 120)}); rebuild it with surrogate-eo collect") from None
+            missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
+            if missing:
+                raise DatabaseError(f"database {path}: its embedded plan lacks column {missing[0]!r}; "
+                                    f"rebuild it with surrogate-eo collect")
+        names = set(table.column_names)
+        missing = [f.name for f in _schema() if f.name not in names and f.name != "notes"]
+        if missing:
+            raise DatabaseError(f"database {path} lacks column {missing[0]!r}; rebuild it with surrogate-eo collect")
+        try:
+            runs = _to_frame(table)
+            return cls(runs, plan, meta)
+        except DatabaseError:
+            raise
+        except (ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+            raise DatabaseError(f"database {path} has malformed rows ({one_line(str(exc), 120)}); "
+                                f"rebuild it with surrogate-eo collect") from None
 
     def records(self) -> list[RunRecord]:
         """The runs back as :class:`RunRecord` objects (curves, params, status...)."""

@@ -85,7 +85,22 @@ def _say(log: Callable[[str], None], step: int, text: str) -> None:
 
 def run_demo(opts: DemoOptions | None = None, *, log: Callable[[str], None] = print,
              progress: bool = True) -> DemoResult:
-    """Run (or resume) the demo; return where the report is and the five-line summary."""
+    """Run (or resume) the demo; return where the report is and the five-line summary.
+
+    Long stages show progress (a bar on a terminal, plain ``done/total, ETA`` lines when
+    stdout is a pipe or a file). On Ctrl-C the finished work is kept and the command to
+    resume is printed before the interrupt propagates.
+    """
+    out = Path((opts or DemoOptions()).out_dir)
+    try:
+        return _run_demo(opts, log, progress)
+    except KeyboardInterrupt:
+        log(f"interrupted: finished stages and runs are kept in {out}; run the same command again to resume "
+            f"(surrogate-eo demo --out {out})")
+        raise
+
+
+def _run_demo(opts: DemoOptions | None, log: Callable[[str], None], progress: bool) -> DemoResult:
     from . import campaign as camp
     from .data import synthesize
 
@@ -150,7 +165,8 @@ def run_demo(opts: DemoOptions | None = None, *, log: Callable[[str], None] = pr
         from .surrogates import fit_benchmark
 
         _say(log, 5, f"fitting a {opts.model} surrogate (val_acc and training seconds) on {len(db)} runs")
-        bench = fit_benchmark(db, tasks=list(cfg.tasks), metrics=("val_acc",), runtime=True, model=opts.model)
+        bench = fit_benchmark(db, tasks=list(cfg.tasks), metrics=("val_acc",), runtime=True, model=opts.model,
+                              progress=progress)
         tmp = bench_dir.with_name(bench_dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         bench.save(str(tmp))
@@ -164,26 +180,48 @@ def run_demo(opts: DemoOptions | None = None, *, log: Callable[[str], None] = pr
 
     _say(log, 6, "evaluating the surrogate, running the landscape fidelity verdict, writing the report")
     options = ReportOptions(cv_folds=3, learning_curve_fractions=(0.25, 0.5, 0.75), learning_curve_seeds=(0,),
-                            plan=SamplingPlan.small(), surrogate_plan=SamplingPlan.small())
+                            plan=SamplingPlan.small(), surrogate_plan=SamplingPlan.small(),
+                            synthetic=SYNTHETIC_NOTE)
     paths = build_report(db, bench, out_dir=out / "report", tasks=[task], options=options, progress=progress)
 
     ok = int((db.runs["status"] == "ok").sum())
     m = paths.data.accuracy[task]["metrics"][0]
     land = paths.data.landscape.get(task) or {}
-    verdict = "PASS" if land.get("passed") else "FAIL"
-    failed = ", ".join(land.get("failed", [])) or "none"
     summary = [
         f"demo output: {out.resolve()} (synthetic So2Sat-format data, not real So2Sat)",
         f"campaign {cfg.name!r}: {len(db)} runs on space {cfg.space!r}, task {task}, protocol {cfg.protocol!r}: "
         f"{ok} ok, {len(db) - ok} diverged/failed; {len(report.quarantined)} records quarantined",
         f"surrogate ({opts.model}, {m['split']}): Kendall tau {m['kendall_tau']:.3f}, sparse tau "
         f"{m['sparse_kendall_tau']:.3f}, R2 {m['r2']:.3f}, RMSE {100 * m['rmse']:.2f} pp",
-        f"landscape fidelity verdict: {verdict} (score {land.get('score', float('nan')):.3f}; failed features: "
-        f"{failed}){' - a smoke campaign is too small for a trustworthy verdict' if cfg.name == 'smoke' else ''}",
+        verdict_summary_line(land),
         f"report: {paths.html}",
     ]
     atomic_write_text(out / "summary.txt", "\n".join(summary) + "\n")
     return DemoResult(out, Path(paths.html), summary, time.perf_counter() - t0)
+
+
+#: What the demo's ground truth is trained on (stated in the summary and the report).
+SYNTHETIC_NOTE = "synthetic So2Sat-format data written by surrogate-eo demo"
+
+
+def verdict_summary_line(land: dict[str, Any]) -> str:
+    """The summary's verdict line: both modes, and whether the campaign is too small (from the evidence rule).
+
+    >>> verdict_summary_line({"verdict": "inconclusive", "verdicts": {"value": "inconclusive", "rank": "inconclusive"},
+    ...                       "too_small": {"value": True}, "runs_needed": {"value": {"walks": 450}}, "failed": []})
+    'landscape fidelity verdict: inconclusive (value mode; rank mode: inconclusive) - the campaign is too small for a conclusive verdict: runs needed ~450 more walks'
+    """
+    if not land:
+        return "landscape fidelity verdict: not computed"
+    vv = land.get("verdicts") or {"value": land.get("verdict")}
+    line = f"landscape fidelity verdict: {vv.get('value')} (value mode; rank mode: {vv.get('rank', 'n/a')})"
+    if (land.get("too_small") or {}).get("value"):
+        need = (land.get("runs_needed") or {}).get("value") or {}
+        line += (" - the campaign is too small for a conclusive verdict: runs needed "
+                 + ", ".join(f"~{int(v):,} more {k}" for k, v in need.items()))
+    elif land.get("failed"):
+        line += f"; unfaithful features: {', '.join(land['failed'])}"
+    return line
 
 
 def _runs_hash(db: Any) -> str:

@@ -93,3 +93,41 @@ class ReportError(SurrogateEOError, ValueError):
 # --- environment --------------------------------------------------------------
 class MissingDependencyError(SurrogateEOError, ImportError):
     """An optional dependency that the requested feature needs is not installed."""
+
+
+# --- message helpers ------------------------------------------------------------
+#: Most characters of a user-supplied value echoed inside an error message.
+ECHO_LIMIT = 200
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` capped at ``limit`` characters, for echoing user input in a message.
+
+    Long values keep their head and say how long they were, so a 100 KB input
+    still gives a one-line, readable error.
+
+    Examples
+    --------
+    >>> shown("abc")
+    "'abc'"
+    >>> shown("x" * 1000, limit=20)
+    "'xxxxxxxxxxxxxx… (1002 chars)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:max(limit - 5, 1)]}… ({len(text)} chars)"
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` with all whitespace runs collapsed to one space, capped at ``limit`` characters.
+
+    Examples
+    --------
+    >>> one_line("a\\n  b\\tc")
+    'a b c'
+    >>> one_line("y" * 50, limit=10)
+    'yyyyyyyyy…'
+    """
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

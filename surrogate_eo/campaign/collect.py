@@ -7,11 +7,17 @@ and writes the database atomically. Files it cannot use are **moved** to
 ``<records>/_quarantine/`` and listed in a JSON report there instead of
 failing the collection:
 
-- ``corrupt``: not JSON (e.g. truncated), or JSON that is not a record;
+- ``corrupt``: not JSON (e.g. truncated, or nested too deeply), or JSON that
+  is not a valid record: a field of the wrong type or an impossible value
+  (accuracy outside [0, 1], NaN, negative time, non-positive params...; see
+  :mod:`~surrogate_eo.campaign.record_check`);
 - ``schema``: a record of another schema version;
 - ``partial``: a leftover temporary file of an interrupted atomic write
   (``.<name>.*.tmp``) older than ``partial_age`` seconds (younger ones may be
   a write in progress and are left alone).
+
+Leftover temporaries of the database itself (``.<out>.<x>.tmp`` of a
+collect killed before its rename) older than ``partial_age`` are deleted.
 
 When a run appears more than once (two record copies, or a run already in the
 database), the row kept is the best status (ok, then diverged, then failed)
@@ -19,7 +25,6 @@ and, among equals, the one seen first (the database, then files in name order).
 """
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -28,14 +33,17 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import atomic_write_json
+from .._io import atomic_write_json, loads_json, sweep_temp_files
 from ..database import PLAN_COLUMNS, Database, records_frame
-from ..errors import RecordError
+from ..errors import DatabaseError, RecordError, one_line
 from ..records import RECORD_SCHEMA_VERSION, STATUSES, RunRecord
+from .record_check import check_record
 
 #: Seconds after which a leftover ``.tmp`` file counts as an interrupted write.
 PARTIAL_AGE = 600.0
 QUARANTINE_DIR = "_quarantine"
+#: Largest record file read (a record is a few KB; anything this big is not one).
+MAX_RECORD_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -79,20 +87,22 @@ class CollectReport:
 
 
 def _quarantine(path: Path, root: Path, kind: str, reason: str, move: bool, report: CollectReport) -> None:
-    entry = {"file": str(path), "kind": kind, "reason": " ".join(reason.split()), "moved_to": ""}
+    entry = {"file": str(path), "kind": kind, "reason": one_line(reason, 500), "moved_to": ""}
     if move:
         qdir = root / QUARANTINE_DIR
-        qdir.mkdir(parents=True, exist_ok=True)
-        dest = qdir / path.name
-        k = 1
-        while dest.exists():
-            dest = qdir / f"{path.name}.{k}"
-            k += 1
         try:
+            qdir.mkdir(parents=True, exist_ok=True)
+            dest = qdir / path.name
+            k = 1
+            while dest.exists():
+                dest = qdir / f"{path.name}.{k}"
+                k += 1
             shutil.move(str(path), dest)
             entry["moved_to"] = str(dest)
         except FileNotFoundError:  # a concurrent writer finished (tmp renamed) meanwhile
             return
+        except OSError as exc:  # e.g. a read-only records folder: report it, leave the file where it is
+            entry["reason"] += f" (left in place: cannot move it to {qdir}: {exc.strerror or exc})"
     report.quarantined.append(entry)
 
 
@@ -123,21 +133,30 @@ def read_records(records_dir: str | Path, report: CollectReport, *, quarantine: 
             continue
         report.files += 1
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            size = path.stat().st_size
+            if size > MAX_RECORD_BYTES:
+                _quarantine(path, root, "corrupt", f"{size:,} bytes, more than a record can hold "
+                            f"({MAX_RECORD_BYTES:,})", quarantine, report)
+                continue
+            raw = loads_json(path.read_bytes())
+        except ValueError as exc:
             _quarantine(path, root, "corrupt", f"not valid JSON (truncated?): {exc}", quarantine, report)
             continue
         except FileNotFoundError:
             continue
+        except OSError as exc:
+            _quarantine(path, root, "corrupt", f"unreadable: {exc.strerror or exc}", quarantine, report)
+            continue
         ver = raw.get("schema_version") if isinstance(raw, dict) else None
         try:
-            rec = RunRecord.from_dict(raw, source=str(path))
+            rec = check_record(raw, source=str(path))
         except RecordError as exc:
             kind = "schema" if isinstance(raw, dict) and "spec" in raw and ver != RECORD_SCHEMA_VERSION else "corrupt"
             _quarantine(path, root, kind, str(exc), quarantine, report)
             continue
-        except Exception as exc:  # noqa: BLE001 - any malformed field is a corrupt record
-            _quarantine(path, root, "corrupt", f"malformed record: {type(exc).__name__}: {exc}", quarantine, report)
+        except Exception as exc:  # noqa: BLE001 - any malformed field is a corrupt record, never fatal
+            _quarantine(path, root, "corrupt", f"malformed record: {type(exc).__name__}: {one_line(str(exc), 200)}",
+                        quarantine, report)
             continue
         report.records += 1
         out.append(rec)
@@ -177,7 +196,12 @@ def collect(records_dirs: str | Path | list[str | Path], out: str | Path | None 
 
     dirs = [records_dirs] if isinstance(records_dirs, (str, Path)) else list(records_dirs)
     report = CollectReport()
-    old = Database.read(out) if (out is not None and merge and Path(out).is_file()) else None
+    if out is not None:
+        out = Path(out)
+        if out.is_dir():
+            raise DatabaseError(f"--out {out} is a folder; expected the database file to write, e.g. {out / 'db.parquet'}")
+        sweep_temp_files(out.parent, out.name, older_than=partial_age)  # left by a collect killed mid-write
+    old = Database.read(out) if (out is not None and merge and out.is_file()) else None
     records: list[RunRecord] = []
     for d in dirs:
         records += read_records(d, report, quarantine=quarantine, partial_age=partial_age)
@@ -217,6 +241,9 @@ def collect(records_dirs: str | Path | list[str | Path], out: str | Path | None 
         moved = [q["moved_to"] for q in report.quarantined if q["moved_to"]]
         qdir = Path(moved[0]).parent if moved else Path(dirs[0]) / QUARANTINE_DIR
         rpt = qdir / f"report-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}.json"
-        atomic_write_json(rpt, {"quarantined": report.quarantined})
-        report.report_file = str(rpt)
+        try:
+            atomic_write_json(rpt, {"quarantined": report.quarantined})
+            report.report_file = str(rpt)
+        except OSError:  # read-only records folder: the reasons are still printed and returned
+            report.report_file = None
     return db, report

@@ -26,6 +26,7 @@ the training seeds and the **strata** of its design of experiments::
     n = 10
     pool = 10000
     surrogate = "path/to/benchmark"
+    neighbours = "all"     # optional: also train their neighbourhoods (the verdict's exploit centres)
 
 Every problem raises :class:`~surrogate_eo.errors.CampaignConfigError` whose
 message is one line naming the file, the field (e.g. ``strata.walks.length``),
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CampaignConfigError, SurrogateEOError
+from ..errors import CampaignConfigError, SurrogateEOError, one_line, shown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,6 +54,9 @@ STRATA: tuple[str, ...] = ("random", "walks", "neighbourhoods", "seeds", "exploi
 #: walk would dominate the campaign's budget.
 MAX_WALK_LENGTH = 1000
 
+#: Largest campaign TOML read (a real one is a few hundred bytes).
+MAX_CONFIG_BYTES = 2**20
+
 #: Largest number of runs one campaign may plan (a guard against a typo such as n = 1e9).
 MAX_RUNS = 5_000_000
 
@@ -62,7 +66,7 @@ _STRATUM_KEYS: dict[str, dict[str, bool]] = {  # key -> required
     "walks": {"n": True, "length": True},
     "neighbourhoods": {"n": True, "neighbours": False},
     "seeds": {"n": True, "seeds": True},
-    "exploit": {"n": True, "pool": False, "surrogate": True, "metric": False},
+    "exploit": {"n": True, "pool": False, "surrogate": True, "metric": False, "neighbours": False},
 }
 
 
@@ -115,8 +119,13 @@ class CampaignConfig:
 
 
 def _err(src: str, fieldname: str, value: Any, expected: str, fix: str = "") -> CampaignConfigError:
-    msg = f"{src}: field {fieldname} = {value!r}: expected {expected}"
+    msg = f"{src}: field {fieldname} = {shown(value)}: expected {expected}"
     return CampaignConfigError(msg + (f"; {fix}" if fix else ""))
+
+
+def _key(key: object) -> str:
+    """A TOML key as shown in a message (long or odd keys capped and quoted)."""
+    return key if isinstance(key, str) and len(key) <= 40 and key.isprintable() else shown(key, 40)
 
 
 def _int(src: str, name: str, value: Any, lo: int, hi: int | None = None, fix: str = "") -> int:
@@ -143,7 +152,7 @@ def _check_keys(src: str, prefix: str, table: Any, allowed: set[str] | dict[str,
     for key in table:
         if key not in allowed:
             raise CampaignConfigError(
-                f"{src}: unknown field {prefix}.{key}; expected one of {', '.join(sorted(allowed))}")
+                f"{src}: unknown field {prefix}.{_key(key)}; expected one of {', '.join(sorted(allowed))}")
     if isinstance(allowed, dict):
         for key, required in allowed.items():
             if required and key not in table:
@@ -156,13 +165,13 @@ def _protocol_hash(src: str, name: str) -> str:
         from ..training import get_protocol
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise CampaignConfigError(
-            f"{src}: field campaign.protocol = {name!r} cannot be resolved: the training layer is not "
+            f"{src}: field campaign.protocol = {shown(name)} cannot be resolved: the training layer is not "
             f"importable ({exc}); install it with: pip install \"surrogate-eo[torch]\"") from None
     try:
         return str(get_protocol(name).hash)
     except SurrogateEOError as exc:
         raise _err(src, "campaign.protocol", name, "a registered training protocol",
-                   " ".join(str(exc).split())) from None
+                   one_line(str(exc), 200)) from None
 
 
 def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConfig:
@@ -192,7 +201,7 @@ def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConf
         raise CampaignConfigError(f"{src}: expected a TOML document with [campaign] and [strata.*] tables")
     for key in raw:
         if key not in ("campaign", "strata"):
-            raise CampaignConfigError(f"{src}: unknown table [{key}]; expected [campaign] and [strata.<name>] "
+            raise CampaignConfigError(f"{src}: unknown table [{_key(key)}]; expected [campaign] and [strata.<name>] "
                                       f"with <name> one of {', '.join(STRATA)}")
     if "campaign" not in raw:
         raise CampaignConfigError(f"{src}: table [campaign] is missing; it names space, tasks and protocol")
@@ -205,7 +214,7 @@ def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConf
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
         raise _err(src, "campaign.name", name, "a non-empty name of letters, digits, '-', '_' or '.'")
     space = camp["space"]
-    if space not in SPACES:
+    if not isinstance(space, str) or space not in SPACES:
         raise _err(src, "campaign.space", space, f"one of {', '.join(sorted(SPACES))}")
     tasks = camp["tasks"]
     if isinstance(tasks, str):
@@ -213,7 +222,7 @@ def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConf
     if not isinstance(tasks, list) or not tasks:
         raise _err(src, "campaign.tasks", tasks, f"a non-empty list of tasks from {', '.join(sorted(TASKS))}")
     for i, t in enumerate(tasks):
-        if t not in TASKS:
+        if not isinstance(t, str) or t not in TASKS:
             raise _err(src, f"campaign.tasks[{i}]", t, f"one of {', '.join(sorted(TASKS))}")
     if len(set(tasks)) != len(tasks):
         raise _err(src, "campaign.tasks", tasks, "distinct tasks", "remove the repeated task")
@@ -233,7 +242,7 @@ def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConf
                                   f"<name> one of {', '.join(STRATA)}")
     for key in strata_raw:
         if key not in STRATA:
-            raise CampaignConfigError(f"{src}: unknown stratum strata.{key}; expected one of {', '.join(STRATA)}")
+            raise CampaignConfigError(f"{src}: unknown stratum strata.{_key(key)}; expected one of {', '.join(STRATA)}")
     strata: dict[str, dict[str, Any]] = {}
     for s in STRATA:
         if s not in strata_raw:
@@ -241,7 +250,8 @@ def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConf
         t = strata_raw[s]
         pre = f"strata.{s}"
         _check_keys(src, pre, t, _STRATUM_KEYS[s])
-        cfg: dict[str, Any] = {"n": _int(src, f"{pre}.n", t["n"], 0)}
+        cfg: dict[str, Any] = {"n": _int(src, f"{pre}.n", t["n"], 1, None,
+                                         f"to plan no {s} runs, remove the table [{pre}]")}
         if s == "random" and cfg["n"] > sp.size:
             raise _err(src, f"{pre}.n", cfg["n"], f"at most the space size {sp.size:,} (archs are distinct)")
         if s == "walks":
@@ -265,7 +275,11 @@ def validate_config(raw: dict[str, Any], source: str = "<dict>") -> CampaignConf
             metric = t.get("metric", "val_acc")
             if not isinstance(metric, str):
                 raise _err(src, f"{pre}.metric", metric, "a metric name such as 'val_acc'")
-            cfg.update(pool=pool, surrogate=sur, metric=metric)
+            nb = t.get("neighbours", 0)
+            if nb != "all":
+                nb = _int(src, f"{pre}.neighbours", nb, 0, sp.degree,
+                          f"0 (the archs alone), up to {sp.degree}, or \"all\" (complete neighbourhoods)")
+            cfg.update(pool=pool, surrogate=sur, metric=metric, neighbours=nb)
         strata[s] = cfg
     n_runs = planned_size({"strata": strata}, len(tasks), len(seeds), sp.degree)
     if n_runs > MAX_RUNS:
@@ -282,8 +296,9 @@ def planned_size(cfg: dict[str, Any], n_tasks: int, n_seeds: int, degree: int) -
     for s, t in cfg["strata"].items():
         if s == "walks":
             per = t["n"] * t["length"] * n_seeds
-        elif s == "neighbourhoods":
-            k = degree if t.get("neighbours", "all") == "all" else t["neighbours"]
+        elif s in ("neighbourhoods", "exploit"):
+            nb = t.get("neighbours", "all" if s == "neighbourhoods" else 0)
+            k = degree if nb == "all" else nb
             per = t["n"] * (1 + k) * n_seeds
         elif s == "seeds":
             per = t["n"] * len(t["seeds"])
@@ -302,10 +317,20 @@ def load_config(path: str | Path) -> CampaignConfig:
         When the file is missing, is not TOML, or has a bad field.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CampaignConfigError(f"campaign config {path} is a folder; expected a TOML file such as "
+                                  f"{path / 'campaign.toml'}")
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise CampaignConfigError(f"campaign config {path} has {path.stat().st_size:,} bytes, more than a "
+                                      f"campaign TOML may ({MAX_CONFIG_BYTES:,})")
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CampaignConfigError(f"campaign config {path} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CampaignConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise CampaignConfigError(f"{path}: not valid TOML: {one_line(str(exc), 200)}") from None
+    except RecursionError:
+        raise CampaignConfigError(f"{path}: not valid TOML: values nested too deeply") from None
+    except OSError as exc:
+        raise CampaignConfigError(f"campaign config {path} cannot be read: {exc.strerror or exc}") from None
     return validate_config(raw, source=str(path))

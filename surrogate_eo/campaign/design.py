@@ -8,8 +8,11 @@ one run with two entries, and re-planning the same config gives the same
 manifest (each stratum draws from its own generator seeded by
 ``(design_seed, stratum)``, so adding a stratum leaves the others unchanged).
 
->>> from surrogate_eo.campaign import validate_config, plan   # doctest: +SKIP
->>> m = plan(validate_config({"campaign": {...}, "strata": {"random": {"n": 5}}}))  # doctest: +SKIP
+>>> from surrogate_eo.campaign import validate_config, plan
+>>> m = plan(validate_config({"campaign": {"name": "doc", "space": "nb201", "tasks": ["so2sat-s2"],
+...                                        "protocol": "smoke"}, "strata": {"random": {"n": 5}}}))
+>>> m.n_runs, sorted(set(m.entries["stratum"]))
+(5, ['random'])
 """
 from __future__ import annotations
 
@@ -74,7 +77,13 @@ def neighbourhoods(space: SearchSpace, n: int, k: int | str, rng: np.random.Gene
     positions : ndarray, shape (n, 1 + m)
         0 for the centre, ``j + 1`` for neighbour ``j`` of ``space.neighbours(centre)``.
     """
-    centres = sample_distinct(space, n, rng)
+    return around(space, sample_distinct(space, n, rng), k, rng)
+
+
+def around(space: SearchSpace, centres: np.ndarray, k: int | str, rng: np.random.Generator
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Given ``centres`` with all (``k="all"``) or ``k`` random of their neighbours; see :func:`neighbourhoods`."""
+    n = len(centres)
     nbs = space.neighbours_batch(centres) if n else np.zeros((0, space.degree, space.n_dims), np.int64)
     m = space.degree if k == "all" else int(k)
     if m < space.degree:
@@ -108,6 +117,24 @@ def _surrogate_predictor(path: str, space: str, metric: str) -> Predictor:
                                       f"{' '.join(str(exc).split())}") from None
 
     return predict
+
+
+def with_exploit(cfg: CampaignConfig, surrogate: str, n: int = 20, pool: int = 10_000,
+                 neighbours: int | str = "all", metric: str = "val_acc") -> CampaignConfig:
+    """``cfg`` plus an ``exploit`` stratum: a second wave planned from a fitted benchmark.
+
+    The ``n`` archs of a ``pool`` of random ones that the benchmark at ``surrogate``
+    predicts best, each with ``neighbours`` of its neighbours (``"all"``: complete
+    neighbourhoods, the exploit centres the fidelity verdict judges near the optimum).
+    The other strata are unchanged, so their runs keep their ids and are not retrained.
+    Validated like a TOML file (:class:`CampaignConfigError` names the field).
+    """
+    from .config import validate_config
+
+    raw = cfg.to_dict()
+    raw["strata"]["exploit"] = {"n": int(n), "pool": int(pool), "surrogate": str(surrogate), "metric": metric,
+                                "neighbours": neighbours}
+    return validate_config(raw, source=f"{cfg.source} + --exploit-from {surrogate}")
 
 
 def plan(cfg: CampaignConfig, predictor: Predictor | None = None) -> Manifest:
@@ -156,7 +183,15 @@ def plan(cfg: CampaignConfig, predictor: Predictor | None = None) -> Manifest:
                         f"strata.exploit: the surrogate returned {y.shape} predictions for task {task!r}, "
                         f"expected {len(pool)} finite values")
                 top = np.argsort(-y, kind="stable")[:t["n"]]
-                blocks.append((s, np.zeros(len(top), np.int64), np.arange(len(top)), pool[top], cfg.seeds, (task,)))
+                k = t.get("neighbours", 0)
+                if k == 0:  # the predicted-best archs alone: group 0, position = rank
+                    blocks.append((s, np.zeros(len(top), np.int64), np.arange(len(top)), pool[top], cfg.seeds,
+                                   (task,)))
+                    continue
+                # with neighbourhoods: group = rank, position 0 = the arch, j >= 1 = neighbour j - 1
+                a, pos = around(space, pool[top], k, rng)
+                g = np.repeat(np.arange(a.shape[0]), a.shape[1])
+                blocks.append((s, g, pos.reshape(-1), a.reshape(-1, space.n_dims), cfg.seeds, (task,)))
     return _expand(cfg, space, blocks)
 
 

@@ -69,9 +69,11 @@ def _serve(conn: Connection, manifest_path: str, data_root: str, records_dir: st
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's job: it sends SIGTERM
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "SURROGATE_EO_THREADS"):
         os.environ[var] = str(threads)
+    from .._memory import release_memory, tune_allocator
     from .manifest import Manifest
     from .worker import run_one, stop_on_signals
 
+    tune_allocator()  # a long-lived worker must not keep every run's freed memory (see _memory.py)
     manifest = Manifest.read(manifest_path)
     try:
         with stop_on_signals():
@@ -85,6 +87,7 @@ def _serve(conn: Connection, manifest_path: str, data_root: str, records_dir: st
                 except SurrogateEOError as exc:
                     conn.send(("error", idx, None, " ".join(str(exc).split())))
                     return
+                release_memory()
                 conn.send(("done", idx, out, None))
     except SystemExit as exc:
         if exc.code == EXIT_REQUEUE:
@@ -120,7 +123,8 @@ def run_local(manifest: Any, data_root: str | Path, records_dir: str | Path, *, 
     threads : int, optional
         CPU threads per run (default :func:`default_threads`).
     progress : bool, default=True
-        Show a rich progress bar.
+        Show a rich progress bar on a terminal, plain ``done/total, ETA`` lines otherwise
+        (:class:`~surrogate_eo._progress.Progress`).
     stale_after : float, default=600
         Seconds after which another host's lock counts as stale.
     remember : bool, default=True
@@ -174,10 +178,10 @@ def run_local(manifest: Any, data_root: str | Path, records_dir: str | Path, *, 
         child.close()
         slots.append(_Slot(p, parent))
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from .._progress import Progress
 
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.fields[counts]}"), disable=not progress, transient=False)
+    # a bar on a terminal; plain "done/total, ETA" lines every few seconds when stdout is a pipe or file
+    bar = Progress(f"training {m.name}", m.n_runs, enabled=progress, done=result.already_done, unit="runs")
     old_term = signal.getsignal(signal.SIGTERM)
 
     def on_term(signum: int, frame: Any) -> None:
@@ -187,7 +191,6 @@ def run_local(manifest: Any, data_root: str | Path, records_dir: str | Path, *, 
     total = len(todo)
     try:
         with bar:
-            task = bar.add_task(f"training {m.name}", total=total, counts="")
             for _ in range(min(int(workers), total)):
                 spawn()
             while slots:
@@ -217,7 +220,7 @@ def run_local(manifest: Any, data_root: str | Path, records_dir: str | Path, *, 
                                 raise SurrogateEOError(f"run {rid} could not start: {err}")
                             result.counts[out] += 1
                             s.current = None
-                            bar.update(task, advance=1, counts=_fmt(result.counts))
+                            bar.advance(1, info=_fmt(result.counts))
                             continue
                     if eof or s.proc.sentinel in ready:
                         if not eof and s.conn.poll():
@@ -226,7 +229,7 @@ def run_local(manifest: Any, data_root: str | Path, records_dir: str | Path, *, 
                         if s.current is not None and s.current >= 0:
                             result.killed.append(str(runs["run_id"].iloc[s.current]))
                             result.counts[KILLED] += 1
-                            bar.update(task, advance=1, counts=_fmt(result.counts))
+                            bar.advance(1, info=_fmt(result.counts))
                         slots.remove(s)
                         s.conn.close()
                         if todo:

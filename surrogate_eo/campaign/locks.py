@@ -8,8 +8,8 @@ thread refreshes the file's mtime every ``heartbeat`` seconds.
 
 A lock is **stale**, and may be broken, when
 
-- its owner ran on this host and that process is gone (or the pid now
-  belongs to another process);
+- its owner ran on this host and that process is gone, is a zombie (killed
+  but not yet reaped), or the pid now belongs to another process;
 - its owner was an earlier incarnation of this same SLURM array task (a
   requeued task finds the lock of its preempted self);
 - its owner ran on another host and the heartbeat is older than ``stale_after``
@@ -51,14 +51,27 @@ def _proc_start(pid: int) -> int | None:
         return None
 
 
+def _proc_state(pid: int) -> str | None:
+    """One-letter state of process ``pid`` from ``/proc`` (``R``, ``S``, ``Z``...), None when unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def _alive(pid: int) -> bool:
+    """True while ``pid`` runs. A zombie (exited, not yet reaped: state ``Z`` or ``X``) is dead.
+
+    ``os.kill(pid, 0)`` succeeds for a zombie, so it alone would keep a killed
+    worker's lock forever in containers whose PID 1 does not reap orphans.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return _proc_state(pid) not in ("Z", "X")
 
 
 def slurm_identity() -> tuple[str, int]:

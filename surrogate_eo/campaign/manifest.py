@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .._io import atomic_write_parquet, read_parquet_with_meta
-from ..errors import RecordError
+from ..errors import RecordError, one_line, shown
 from ..records import RunSpec
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -122,6 +122,9 @@ class Manifest:
     def write(self, path: str | Path) -> Path:
         """Write the manifest atomically as Parquet; returns the path."""
         path = Path(path)
+        if path.is_dir():
+            raise RecordError(f"--out {path} is a folder; expected the manifest file to write, "
+                              f"e.g. {path / 'manifest.parquet'}")
         table = pa.Table.from_pandas(self.entries[list(COLUMNS)], schema=_SCHEMA, preserve_index=False)
         meta = {"schema_version": MANIFEST_SCHEMA_VERSION, "space": self.space, "protocol": self.protocol,
                 "protocol_hash": self.protocol_hash, "n_runs": self.n_runs, **self.meta}
@@ -143,8 +146,17 @@ class Manifest:
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
             raise RecordError(f"manifest {path} lacks column {missing[0]!r}")
+        for key in ("space", "protocol", "protocol_hash"):
+            if not isinstance(meta.get(key), str):
+                raise RecordError(f"manifest {path}: metadata field {key} = {shown(meta.get(key))}, expected a "
+                                  f"string; re-plan it with: surrogate-eo plan CONFIG --out {path}")
         space, protocol, phash = meta.pop("space"), meta.pop("protocol"), meta.pop("protocol_hash")
         meta.pop("n_runs", None)
+        try:
+            table = table.select(list(COLUMNS)).cast(_SCHEMA)
+        except (pa.ArrowException, ValueError) as exc:
+            raise RecordError(f"manifest {path}: columns of the wrong type ({one_line(str(exc), 120)}); "
+                              f"re-plan it with: surrogate-eo plan CONFIG --out {path}") from None
         return cls(table.to_pandas(), space, protocol, phash, meta)
 
     def summary(self) -> pd.DataFrame:

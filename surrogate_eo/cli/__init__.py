@@ -12,9 +12,11 @@ import sys
 
 import typer
 
-from ..errors import SurrogateEOError
+from ..errors import SurrogateEOError, one_line
 
 EXIT_USAGE = 2
+#: Longest error line printed (user input echoed inside is capped separately, see errors.shown).
+MESSAGE_LIMIT = 600
 
 app = typer.Typer(
     name="surrogate-eo",
@@ -29,6 +31,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
+
+def _flags_show_no_type() -> None:
+    """Show on/off flags as ``--json``, not ``--json <bool>`` (which suggests ``--json true``, an error)."""
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # pragma: no cover - other typer layouts render flags without a type
+        return
+    original = TyperOption.display_type_rich
+    if getattr(original, "_surrogate_eo_flag_patch", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: object) -> str | None:
+        if getattr(self, "is_flag", False) or getattr(self, "is_bool_flag", False):
+            return None
+        return original(self, ctx)
+
+    display_type_rich._surrogate_eo_flag_patch = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
 
 #: CLI modules, one per layer; each defines ``register(app: typer.Typer) -> None``.
 _MODULES: tuple[str, ...] = (
@@ -52,8 +75,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="surrogate-eo", standalone_mode=True)
     except SurrogateEOError as exc:
-        msg = " ".join(str(exc).split())
-        typer.echo(f"error: {msg}", err=True)
+        typer.echo(f"error: {one_line(str(exc), MESSAGE_LIMIT)}", err=True)
+        sys.exit(EXIT_USAGE)
+    except RecursionError:  # a parser without its own guard met input nested thousands deep
+        typer.echo("error: an input file is nested too deeply to be read (thousands of levels of brackets or "
+                   "tables); it is not a file surrogate-eo wrote — check the paths given", err=True)
         sys.exit(EXIT_USAGE)
 
 

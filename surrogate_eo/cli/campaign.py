@@ -19,11 +19,25 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def plan_cmd(config: Path = typer.Argument(..., help="Campaign TOML (see ground_truth/smoke.toml)."),
              out: Path = typer.Option(..., "--out", "-o", help="Manifest to write (Parquet)."),
-             as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+             as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+             exploit_from: Optional[Path] = typer.Option(
+                 None, "--exploit-from", help="Add an exploit stratum (second wave): the archs this fitted "
+                                              "benchmark predicts best, with their neighbourhoods."),
+             exploit_n: int = typer.Option(20, "--exploit-n", min=1, help="--exploit-from: predicted-best archs."),
+             exploit_pool: int = typer.Option(10_000, "--exploit-pool", min=1,
+                                              help="--exploit-from: random archs ranked by the benchmark."),
+             exploit_neighbours: str = typer.Option("all", "--exploit-neighbours",
+                                                    help="--exploit-from: neighbours per arch (\"all\" or 0..degree).")
+             ) -> None:
     """Plan a campaign: draw every stratum's archs and write the manifest of runs."""
     from ..campaign import load_config, plan
+    from ..campaign.design import with_exploit
 
-    m = plan(load_config(config))
+    cfg = load_config(config)
+    if exploit_from is not None:
+        nb: int | str = int(exploit_neighbours) if exploit_neighbours.isdigit() else exploit_neighbours
+        cfg = with_exploit(cfg, str(exploit_from), n=exploit_n, pool=exploit_pool, neighbours=nb)
+    m = plan(cfg)
     m.write(out)
     s = m.summary()
     if as_json:
@@ -71,8 +85,20 @@ def run_cmd(
         raise SurrogateEOError(f"--executor {executor!r}: expected 'local' or 'slurm'")
     m = Manifest.read(manifest)
     if executor == "local":
+        _check_data_root(data)  # before anything is written under --records
         try:
             res = run_local(manifest, data, records, workers=workers, threads=threads, progress=progress)
+            while res.counts.get("locked") and not res.killed and not res.errors:
+                if _wait_for_other_runners(m, records):
+                    typer.echo(f"{res.counts['locked']} run(s) were trained by another runner meanwhile", err=True)
+                    res.counts["finished elsewhere"] = res.counts.pop("locked")
+                    break
+                again = run_local(manifest, data, records, workers=workers, threads=threads, progress=progress,
+                                  remember=False)  # another runner died: train what it left
+                res.counts.pop("locked")
+                res.counts.update(again.counts)
+                res.killed += again.killed
+                res.errors += again.errors
         except Interrupted as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(130) from None
@@ -101,12 +127,46 @@ def run_cmd(
                   else f"; follow with: surrogate-eo status --records {records}"))
 
 
+def _check_data_root(data: Path) -> None:
+    """Refuse a --data folder that does not exist (nothing is written under --records before this)."""
+    from ..errors import DatasetNotFoundError
+
+    if not data.is_dir():
+        raise DatasetNotFoundError(f"--data {data}: no such folder; expected the So2Sat LCZ42 data folder "
+                                   f"(see: surrogate-eo data info DATA)")
+
+
+def _wait_for_other_runners(m, records: Path, poll: float = 1.0) -> bool:  # noqa: ANN001
+    """Wait while other live runners hold the locks of this campaign's unfinished runs.
+
+    Returns True when every planned run has a finished record, False as soon as
+    an unfinished run is no longer locked by a live owner (its runner died: train it here).
+    """
+    import time
+
+    from ..campaign.locks import is_stale
+    from ..campaign.worker import finished_status, lock_file, record_file
+
+    pending = list(m.runs["run_id"])
+    while True:
+        pending = [rid for rid in pending if finished_status(record_file(records, rid)) is None]
+        if not pending:
+            return True
+        for rid in pending:
+            lock = lock_file(records, rid)
+            if not lock.exists() or is_stale(lock):
+                if finished_status(record_file(records, rid)) is None:
+                    return False
+        time.sleep(poll)
+
+
 def status_cmd(records: Path = _RECORDS,
                manifest: Optional[Path] = typer.Option(None, "--manifest", help="Default: the campaign's."),
                runs: bool = typer.Option(False, "--runs", help="Also list every run with its state."),
                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Planned / queued / running / ok / diverged / failed runs, from records, locks and squeue."""
     from ..campaign import campaign_status
+    from ..campaign.status import STATES
 
     st = campaign_status(records, manifest)
     if as_json:
@@ -117,13 +177,17 @@ def status_cmd(records: Path = _RECORDS,
         return
     c = st.counts
     typer.echo(f"{len(st.runs)} runs: " + ", ".join(f"{k} {v}" for k, v in c.items()))
-    by = st.runs.groupby(["task", "state"]).size().unstack(fill_value=0)
-    typer.echo(by.to_string())
+    states = [s for s in STATES if s in set(st.runs["state"])]
+    by = st.runs.groupby(["task", "state"]).size()
+    rows = [[task] + [str(int(by.get((task, s), 0))) for s in states] for task in sorted(set(st.runs["task"]))]
+    if rows:
+        typer.echo(_table(rows, ["task"] + states))
     for job, cnt in st.jobs.items():
         typer.echo(f"job {job}: " + (", ".join(f"{k.lower()} {v}" for k, v in sorted(cnt.items()))
                                      or "no tasks known to squeue (finished)"))
     if runs:
-        typer.echo(st.runs[["run_id", "task", "seed", "stratum", "state"]].to_string(index=False))
+        cols = ["run_id", "task", "seed", "stratum", "state"]
+        typer.echo(_table([[str(v) for v in r] for r in st.runs[cols].itertuples(index=False)], cols))
 
 
 def resubmit_cmd(records: Path = _RECORDS,
@@ -164,12 +228,12 @@ def collect_cmd(records: list[Path] = typer.Argument(..., help="Records director
                 manifest: Optional[Path] = typer.Option(None, "--manifest",
                                                         help="Campaign manifest (default: the records' campaign)."),
                 quarantine: bool = typer.Option(True, "--quarantine/--no-quarantine",
-                                                help="Move bad files to <records>/_quarantine/."),
+                                                help="Move bad files to RECORDS/_quarantine/."),
                 as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Merge records into the database; quarantine corrupt/partial/other-schema files with a report."""
     from ..campaign import collect
     from ..campaign.state import CampaignState
-    from ..errors import RecordError
+    from ..errors import RecordError, one_line
 
     if manifest is None:
         try:
@@ -187,10 +251,14 @@ def collect_cmd(records: list[Path] = typer.Argument(..., help="Records director
                f"{len(rep.conflicts)} conflicting)")
     if rep.planned is not None:
         typer.echo(f"plan: {rep.planned} runs, {rep.missing} missing, {rep.unplanned} not in the plan")
-    for q in rep.quarantined:
-        typer.echo(f"quarantined ({q['kind']}): {q['file']}: {q['reason']}", err=True)
-    if rep.report_file:
-        typer.echo(f"quarantine report: {rep.report_file}", err=True)
+    for q in rep.quarantined[:20]:
+        typer.echo(f"quarantined ({q['kind']}): {q['file']}: {one_line(q['reason'], 300)}", err=True)
+    if len(rep.quarantined) > 20:
+        typer.echo(f"... and {len(rep.quarantined) - 20} more (see the quarantine report)", err=True)
+    if rep.quarantined:
+        typer.echo(f"warning: {len(rep.quarantined)} file(s) quarantined"
+                   + (f"; report: {rep.report_file}" if rep.report_file else " (--no-quarantine: left in place)"),
+                   err=True)
     if rep.in_progress:
         typer.echo(f"{len(rep.in_progress)} temporary file(s) left alone (writes may be in progress)", err=True)
 

@@ -17,16 +17,17 @@ _SOURCE_HELP = "table:FILE.csv:COLUMN | surrogate:DIR:TASK | db:DB.parquet:TASK"
 
 
 def _params(items: list[str]) -> dict[str, Any]:
-    from ..errors import SearchError
+    from .._io import loads_json
+    from ..errors import SearchError, shown
 
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SearchError(f"--param {item!r} is not KEY=VALUE (e.g. --param population_size=50)")
+            raise SearchError(f"--param {shown(item)} is not KEY=VALUE (e.g. --param population_size=50)")
         try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
+            out[key.strip()] = loads_json(value)
+        except ValueError:
             out[key.strip()] = value
     return out
 

@@ -30,7 +30,7 @@ def describe(name: str = typer.Argument(..., help="Space name: nb201 or eo."),
 
 @space_app.command("sample")
 def sample(name: str = typer.Argument(..., help="Space name: nb201 or eo."),
-           n: int = typer.Option(5, "-n", "--n", min=0, help="How many architectures."),
+           n: int = typer.Option(5, "-n", "--n", min=0, max=1_000_000, help="How many architectures."),
            seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same sample)."),
            as_json: bool = typer.Option(False, "--json", help="Print JSON (strings and vectors).")) -> None:
     """Draw N architectures uniformly at random and print their strings."""

@@ -14,9 +14,9 @@ DB_HELP = "Results database (Parquet) written by the campaign's collect step."
 
 
 def _table(path: Path) -> Any:
-    from ..reference import ReferenceTable, load_nb201
+    from ..landscape.sources import open_table
 
-    return load_nb201(path) if path.is_dir() else ReferenceTable.from_csv(path)
+    return open_table(path)
 
 
 def _database(path: Path) -> Any:
@@ -43,7 +43,13 @@ def fit(
     metric: list[str] = typer.Option(["val_acc"], "--metric", help="Metric to fit from --db (repeat)."),
     epoch: Optional[list[int]] = typer.Option(None, "--epoch", help="Epoch to fit from --db (repeat; default final)."),
     runtime: bool = typer.Option(False, "--runtime", help="Also fit the wall_seconds runtime model (--db only)."),
-    model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, xgb-ens or xgb+lgb."),
+    model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, xgb-ens, xgb+lgb, or auto (chosen by "
+                                                     "training-set size and cross-validation)."),
+    seed_noise: Optional[float] = typer.Option(
+        None, "--seed-noise", help="Seed-to-seed std of the metric (fraction, e.g. 0.0032) for data without "
+                                   "repeated seeds, e.g. a seed-averaged table."),
+    no_conformal: bool = typer.Option(False, "--no-conformal",
+                                      help="Skip the out-of-fold fits that calibrate the model-error intervals."),
     tune: int = typer.Option(0, "--tune", min=0, help="Optuna TPE trials per target (0: no tuning)."),
     cv: int = typer.Option(3, "--cv", min=2, help="Folds for tuning."),
     objective: str = typer.Option("kendall_tau", "--objective", help="Tuning objective: kendall_tau or rmse."),
@@ -59,7 +65,7 @@ def fit(
     if table is not None and (task or epoch or runtime):
         raise SurrogateEOError("--task/--epoch/--runtime select data from --db; with --table use --column")
     kwargs = dict(model=model, tune=tune, cv=cv, objective=objective, train_fraction=train_fraction, seed=seed,
-                  multi_fidelity=multi_fidelity, progress=True)
+                  multi_fidelity=multi_fidelity, progress=True, seed_noise=seed_noise, conformal=not no_conformal)
     if table is not None:
         bench = fit_benchmark(_table(table), columns=column or None, **kwargs)
     else:
@@ -72,6 +78,9 @@ def fit(
         tuned = ""
         for r in e.info.get("tuning", []):
             tuned += f"; tuned {r['family']} {r['objective']} {r['default_value']:.4f} -> {r['best_value']:.4f}"
+        if "auto" in e.info:
+            tuned += f"; auto chose {e.info['auto']['chosen']} (CV tau " + ", ".join(
+                f"{k} {v:.3f}" for k, v in e.info["auto"]["cv_kendall_tau"].items()) + ")"
         typer.echo(f"{e.task}/{e.metric} epoch={e.epoch if e.epoch is not None else (e.epochs or 'final')}: "
                    f"{e.model.family} on {e.info.get('n_train')} archs{tuned}")
     typer.echo(f"saved {out}")

@@ -378,11 +378,13 @@ def open_split(root: str | os.PathLike[str], split: str, task: str = "so2sat-s2"
 
     Examples
     --------
+    >>> import tempfile
     >>> from surrogate_eo.data import open_split, synthesize
-    >>> _ = synthesize(tmp, n_train=64, n_val=32, n_test=32)        # doctest: +SKIP
-    >>> train = open_split(tmp, "train", task="so2sat-s2")          # doctest: +SKIP
-    >>> x, y = train.read([3, 1, 2])                                # doctest: +SKIP
-    >>> x.shape, y.dtype                                            # doctest: +SKIP
+    >>> tmp = tempfile.mkdtemp()
+    >>> _ = synthesize(tmp, n_train=64, n_val=32, n_test=32)
+    >>> train = open_split(tmp, "train", task="so2sat-s2")
+    >>> x, y = train.read([3, 1, 2])
+    >>> x.shape, y.dtype
     ((3, 10, 32, 32), dtype('int64'))
     """
     get_task(task)

@@ -2,7 +2,10 @@
 
 The mean and standard deviation of every channel of ``sen1``/``sen2`` are
 computed slab by slab (never loading a whole file) with Chan et al.'s
-pairwise update in float64. The result is cached as JSON next to the file
+pairwise update in float64. A value that is not finite, or larger in
+magnitude than float32 allows (``1e308`` is finite in float64 but would make
+the mean ``inf``), raises :class:`~surrogate_eo.errors.DataFormatError`
+naming the key, patch, band and value. The result is cached as JSON next to the file
 (``training.h5`` → ``training.h5.stats.json``) together with the file's size
 and modification time, so a changed file invalidates it. When the data folder
 is read-only the cache goes to ``$SURROGATE_EO_CACHE`` or
@@ -23,6 +26,9 @@ from ..errors import DataFormatError
 STATS_SCHEMA = 1
 #: Bytes of source data read per step of the streaming pass.
 SLAB_BYTES = 64 * 2 ** 20
+#: Largest magnitude a value may have: the float32 maximum (training normalises in float32). Sums and
+#: squares of values this size cannot overflow float64, so the streaming pass never yields inf or NaN.
+MAX_ABS_VALUE = float(np.finfo(np.float32).max)
 
 
 def user_cache_dir() -> Path:
@@ -93,13 +99,15 @@ def key_stats(source, *, progress: bool = False) -> tuple[np.ndarray, np.ndarray
         for start in range(0, n, step):
             x = source.read_rows(start, min(n, start + step)).astype(np.float64)
             x = x.reshape(-1, x.shape[-1])
-            if source.dtype.kind == "f" and not np.isfinite(x).all():
-                bad = np.argwhere(~np.isfinite(x))[0]
+            if source.dtype.kind == "f" and not (np.abs(x) <= MAX_ABS_VALUE).all():
+                bad = np.argwhere(~(np.abs(x) <= MAX_ABS_VALUE))[0]
                 row = start + int(bad[0]) // (source.shape[1] * source.shape[2])
+                value = x[tuple(bad)]
+                what = ("a non-finite value" if not np.isfinite(value) else
+                        f"a value outside the float32 range the trainer computes in (|x| <= {MAX_ABS_VALUE:.3g})")
                 raise DataFormatError(
-                    f"key {source.name!r} of {str(source.path)!r} holds a non-finite value "
-                    f"({x[tuple(bad)]}) at patch {row}, channel {int(bad[1])}; expected finite numbers: "
-                    f"repair or regenerate the file")
+                    f"key {source.name!r} of {str(source.path)!r} holds {what} ({value:.6g}) at patch {row}, "
+                    f"channel {int(bad[1])}; expected finite sensor values: repair or regenerate the file")
             b_n = x.shape[0]
             b_mean = x.mean(axis=0)
             b_m2 = ((x - b_mean) ** 2).sum(axis=0)
@@ -114,6 +122,19 @@ def key_stats(source, *, progress: bool = False) -> tuple[np.ndarray, np.ndarray
         if bar:
             bar[0].stop()
     return mean, np.sqrt(m2 / max(count, 1)), count
+
+
+def _valid_entry(entry: object, channels: int) -> bool:
+    """A cached entry with ``channels`` finite means and non-negative finite stds."""
+    if not isinstance(entry, dict):
+        return False
+    try:
+        mean = np.asarray(entry.get("mean"), dtype=np.float64)
+        std = np.asarray(entry.get("std"), dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return (mean.shape == (channels,) and std.shape == (channels,) and bool(np.isfinite(mean).all())
+            and bool(np.isfinite(std).all()) and bool((std >= 0).all()))
 
 
 def _bar(enabled: bool, label: str, total: int):
@@ -146,7 +167,7 @@ def cached_key_stats(path: Path, sources: dict, keys: tuple[str, ...], *,
     out = {}
     for key in keys:
         entry = doc["keys"].get(key)
-        if not (isinstance(entry, dict) and len(entry.get("mean", ())) == sources[key].shape[-1]):
+        if not _valid_entry(entry, sources[key].shape[-1]):
             mean, std, count = key_stats(sources[key], progress=progress)
             entry = {"mean": mean.tolist(), "std": std.tolist(), "count": count}
             doc["keys"][key] = entry

@@ -228,15 +228,11 @@ def synthesize(out_dir: str | os.PathLike[str], version: int | str = 2, n_train:
     total = sum(p[2].size for plan in plans.values() for p in plan.values())
     workers = workers or min(2, os.cpu_count() or 1)
     written: dict[str, Path] = {}
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from .._progress import Progress  # a bar on a terminal, plain periodic lines in a pipe or file
 
-        bar = Progress(TextColumn("synthesising"), BarColumn(), TextColumn("{task.completed}/{task.total} patches"),
-                       TimeRemainingColumn())
-        bar.start()
-        task_id = bar.add_task("synth", total=total)
-    advance = (lambda k: bar.update(task_id, advance=k)) if bar else (lambda k: None)
+    bar = Progress("synthesising", total, enabled=progress, unit="patches")
+    bar.start()
+    advance = bar.advance
     try:
         for v, plan in plans.items():
             for rel, (cities, city, labels, tag) in plan.items():
@@ -248,8 +244,7 @@ def synthesize(out_dir: str | os.PathLike[str], version: int | str = 2, n_train:
                     _write_geo(out / geo_name(rel), cities, city, seed, v, rel)
                     written[f"{split}_geo"] = out / geo_name(rel)
     finally:
-        if bar:
-            bar.stop()
+        bar.stop()
     readme = out / "README.md"
     atomic_write_text(readme, _readme(versions, seed, counts, dtype, compression, written, out))
     written["readme"] = readme

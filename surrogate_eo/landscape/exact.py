@@ -15,6 +15,13 @@ neighbourhood graph (degree ``D``):
 - dispersion of the best q fraction, distribution moments and quantiles, and
   persistence over all archs.
 
+:func:`exact_features` computes them through the feature registry, like sampled
+mode: :func:`complete_data` makes every arch a point and a centre and every
+neighbour pair an edge, so each registered statistic on all units is the
+population value; walk features (and the optima count) use their
+``FeatureSpec.exact`` callables, implemented here (``exact_*_of``). The
+closed-form helpers below are what those callables and the tests use.
+
 >>> from surrogate_eo.landscape.nk import OneMax
 >>> om = OneMax(6)
 >>> f = om.fitness(om.space.enumerate())
@@ -32,9 +39,10 @@ from scipy.stats import rankdata
 
 from ..errors import LandscapeError
 from ..spaces import SearchSpace
-from .features import Feature
-from .features.distribution import curve_auc, dispersion_of, nearest_distance, overlap_curve
-from .features.ruggedness import entropy_from_counts, symbols, traore, weinberger
+from .features import REGISTRY, Feature, LandscapeData
+from .features._base import full_idx, pack, run_stat
+from .features.distribution import nearest_distance
+from .features.ruggedness import entropy_from_counts, symbols
 
 #: Largest ``size * degree`` the exact path materialises (int64 neighbour table).
 EXACT_LIMIT = 50_000_000
@@ -130,70 +138,85 @@ def _feat(name: str, value: Any, n: int, **params: Any) -> Feature:
     return Feature(name, float(value), (float(value), float(value)), n, params)
 
 
-def exact_features(space: SearchSpace, f: np.ndarray, params: dict[str, Any],
-                   f2: np.ndarray | None = None) -> dict[str, Feature]:
-    """Every exact feature of a fully known landscape; ``f`` (and ``f2``) in ``space.enumerate()`` order."""
+# ------------------------------------------------------- FeatureSpec.exact implementations
+def exact_autocorrelation_of(data: LandscapeData) -> dict[str, float]:
+    """``rho(s)``, ``s = 1..max_lag``, of the stationary random walk on a complete enumeration."""
+    ex = data.cache["exact"]
+    rho = exact_autocorrelation(ex["f"], ex["nbr"], int(data.params["max_lag"]))
+    return {str(s + 1): float(r) for s, r in enumerate(rho)}
+
+
+def exact_information_content_of(data: LandscapeData) -> dict[str, float]:
+    """H(eps) over every two-step walk of a complete enumeration."""
+    ex = data.cache["exact"]
+    eps = list(data.params["info_epsilons"])
+    return {f"{e:g}": float(h) for e, h in zip(eps, exact_information_content(ex["f"], ex["nbr"], eps))}
+
+
+def exact_information_stability_of(data: LandscapeData) -> float:
+    """The largest |fitness change| between neighbours (the smallest eps with H = 0)."""
+    ex = data.cache["exact"]
+    return float(np.abs(ex["f"][:, None] - ex["f"][ex["nbr"]]).max())
+
+
+def exact_local_optima_count_of(data: LandscapeData) -> float:
+    """The number of strict local optima (a count in exact mode, a fraction when sampled)."""
+    ex = data.cache["exact"]
+    return float(exact_local_optima(ex["f"], ex["nbr"])[0])
+
+
+def complete_data(space: SearchSpace, f: np.ndarray, params: dict[str, Any], f2: np.ndarray | None = None,
+                  name: str = "exact") -> LandscapeData:
+    """:class:`LandscapeData` holding the whole space: every arch is a point and a centre, every
+    neighbour pair an edge. The registry's sampled statistics on all units are the population
+    values; walk features use their ``FeatureSpec.exact``."""
     archs, nbr = neighbour_table(space)
     f = np.asarray(f, dtype=float)
     if f.shape != (len(archs),):
         raise LandscapeError(f"exact features need one fitness per arch of {space.name!r} "
                              f"({len(archs)}); got shape {f.shape}")
-    N, D = len(f), space.degree
-    pairs = N * D
+    i, j = np.nonzero(nbr > np.arange(len(f))[:, None])
+    data = LandscapeData(space=space, name=name, params=dict(params), points=archs, f_points=f,
+                         f2_points=None if f2 is None else np.asarray(f2, dtype=float), centres=archs,
+                         f_centres=f, f_nbrs=f[nbr], edges_f=np.stack([f[i], f[nbr[i, j]]], axis=1),
+                         best_f=float(f.max()), best_archs=archs[f == f.max()])
+    data.cache["exact"] = {"f": f, "nbr": nbr, "archs": archs}
+    return data
+
+
+def exact_features(space: SearchSpace, f: np.ndarray, params: dict[str, Any],
+                   f2: np.ndarray | None = None) -> dict[str, Feature]:
+    """Every exact feature of a fully known landscape; ``f`` (and ``f2``) in ``space.enumerate()`` order.
+
+    Each registered feature (:data:`~.features.REGISTRY`) is computed by its own statistic on
+    :func:`complete_data` (all archs, all neighbour pairs), or by its ``exact`` callable when it
+    has one (walk features, the local-optima count); features that need climbs or neutral walks
+    are left to sampling. ``local_optima_plateau`` (GraphFLA's plateau-aware count) is exact-only.
+    """
+    data = complete_data(space, f, params, f2)
+    ex, nbr = data.cache["exact"], data.cache["exact"]["nbr"]
     out: dict[str, Feature] = {}
-    out["fitness_mean"] = _feat("fitness_mean", f.mean(), N)
-    out["fitness_std"] = _feat("fitness_std", f.std(ddof=1), N, ddof=1)
-    c = f - f.mean()
-    out["fitness_skewness"] = _feat("fitness_skewness", (c ** 3).mean() / (c ** 2).mean() ** 1.5, N)
-    qs = list(params["quantiles"])
-    out["fitness_quantiles"] = _feat("fitness_quantiles",
-                                     {f"{q:g}": float(v) for q, v in zip(qs, np.quantile(f, qs))}, N)
-    out["fitness_gap_best_q99"] = _feat("fitness_gap_best_q99", f.max() - np.quantile(f, 0.99), N,
-                                        best_fitness=float(f.max()))
-    pear, spear, n_best = exact_fdc(space, archs, f)
-    fdc_p = dict(best_fitness=float(f.max()), n_best=n_best, distance="hamming", ties="nearest optimum")
-    out["fdc_pearson"] = _feat("fdc_pearson", pear, N, **fdc_p)
-    out["fdc_spearman"] = _feat("fdc_spearman", spear, N, **fdc_p)
-    out["dispersion"] = _feat("dispersion", dispersion_of(archs, f, params["dispersion_q"], np.asarray(space.dims)),
-                              N, q=params["dispersion_q"], distance="hamming / n_dims")
-    if f2 is not None:
-        pcts = np.asarray(params["persistence_pcts"], dtype=float)
-        for top, nm in ((True, "top"), (False, "bottom")):
-            curve = overlap_curve(f[None], np.asarray(f2, dtype=float)[None], pcts / 100.0, top)[0]
-            auc = curve_auc(curve[None], pcts)[0]
-            pp = dict(percent=list(params["persistence_pcts"]), second=params.get("second_name"))
-            out[f"persistence_{nm}"] = _feat(f"persistence_{nm}",
-                                             {f"{p:g}": float(v) for p, v in zip(pcts, curve)}, N, **pp)
-            out[f"persistence_{nm}_auc"] = _feat(f"persistence_{nm}_auc", auc, N, **pp)
-    lags = int(params["max_lag"])
-    rho = exact_autocorrelation(f, nbr, lags)
-    walk_p = dict(estimator="stationary random walk, exact", step="uniform neighbour")
-    out["autocorrelation"] = _feat("autocorrelation", {str(s + 1): float(r) for s, r in enumerate(rho)}, pairs,
-                                   **walk_p)
-    r1 = np.array([rho[0]])
-    out["autocorr_lag1"] = _feat("autocorr_lag1", rho[0], pairs, **walk_p)
-    out["corr_length"] = _feat("corr_length", weinberger(r1)[0], pairs, **walk_p)
-    out["corr_length_traore"] = _feat("corr_length_traore", traore(r1)[0], pairs, **walk_p)
-    ranks = (rankdata(f) - 0.5) / N
-    out["autocorr_lag1_rank"] = _feat("autocorr_lag1_rank", exact_autocorrelation(ranks, nbr, 1)[0], pairs,
-                                      transform="mid-rank over all archs", **walk_p)
-    eps = list(params["epsilons"])
-    out["neutrality"] = _feat("neutrality", {f"{e:g}": float(v) for e, v in zip(eps, exact_neutrality(f, nbr, eps))},
-                              pairs, epsilons=eps, pairs="all neighbour pairs")
-    strict, plateau, n_plateaus = exact_local_optima(f, nbr)
-    lo_p = dict(definition="strictly better than every neighbour", space_size=N)
-    out["local_optima_strict"] = _feat("local_optima_strict", strict, N, kind="count", fraction=strict / N, **lo_p)
-    out["local_optima_fraction"] = _feat("local_optima_fraction", strict / N, N, kind="fraction", **lo_p)
-    out["local_optima_plateau"] = _feat("local_optima_plateau", plateau, N, kind="count", plateaus=n_plateaus,
+    for name, spec0 in REGISTRY.items():
+        spec = spec0.resolve(data)
+        if spec is None:
+            continue
+        if spec.exact is not None:
+            value = spec.exact(data)
+            n = len(ex["f"]) * space.degree if spec.unit in ("walks", "edges") else len(ex["f"])
+            extra = {"kind": "count", "space_size": len(ex["f"])} if name == "local_optima_strict" else {}
+            out[name] = _feat(name, value, n, estimator="exact over the enumeration", **extra)
+            continue
+        n = data.n_units(spec.unit)
+        full = run_stat(spec, data, full_idx(n))[0]
+        feat = pack(spec, data, full, np.stack([full, full], axis=1), n,
+                    {"exact": True, "estimator": f"registry statistic on all {spec.unit} of the enumeration"})
+        out[name] = feat
+    strict, plateau, n_plateaus = exact_local_optima(ex["f"], nbr)
+    out["local_optima_plateau"] = _feat("local_optima_plateau", plateau, len(ex["f"]), kind="count",
+                                        plateaus=n_plateaus,
                                         definition="equal-fitness plateaus with no better neighbour count once")
-    ieps = list(params["info_epsilons"])
-    if N * D * D <= 4 * EXACT_LIMIT:
-        H = exact_information_content(f, nbr, ieps)
-        out["information_content"] = _feat("information_content", {f"{e:g}": float(h) for e, h in zip(ieps, H)},
-                                           N * D * D, epsilons=ieps, log_base=6, walks="all two-step walks")
-    out["information_stability"] = _feat("information_stability", np.abs(f[:, None] - f[nbr]).max(), pairs)
     return out
 
 
-__all__ = ["neighbour_table", "exact_features", "exact_fdc", "exact_autocorrelation", "exact_rho1_pairs",
+__all__ = ["neighbour_table", "exact_features", "complete_data", "exact_fdc", "exact_autocorrelation", "exact_rho1_pairs",
            "exact_neutrality", "exact_local_optima", "exact_information_content", "EXACT_LIMIT"]

@@ -1,267 +1,233 @@
 """The surrogate-fidelity verdict: is a surrogate's landscape faithful to its ground truth?
 
-Three footprints are computed:
+The ground truth is what a campaign trained (its strata: uniform points, random
+walks, neighbourhood centres, and optionally an exploit wave at the surrogate's
+predicted-best archs). Every judged feature (each key of a map feature) becomes
+one comparison of ``surrogate - truth``:
 
-1. **truth** — the ground truth on the archs a campaign trained (its strata:
-   uniform points, random walks, neighbourhood centres);
-2. **paired** — the surrogate on exactly those archs;
-3. **distributional** — the surrogate on fresh samples drawn by the plan
-   (plus hill climbs and neutral walks, which only a complete source allows).
+- **paired** (the default for every feature a campaign's strata support): the
+  surrogate (or its out-of-fold predictions, ``paired=``) at exactly the truth's
+  archs, resampled together, so sampling noise largely cancels;
+- **distributional** (only features the strata cannot pair, e.g. hill-climb
+  features when the truth is complete): the surrogate on its own fresh samples.
 
-For every judged feature (and key of a map feature) the verdict reports the
-difference surrogate - truth with a bootstrap CI, paired (same resampled units
-for both) and distributional (independent resamples), the feature's
-:class:`Tolerance`, pass/fail and a score ``2**-(z**2)`` with ``z`` the
-difference in tolerance units (1 at zero difference, 0.5 at the tolerance).
-FDC is measured, for all three, to the ground truth's best known arch(s), so
-the comparison does not hinge on where a surrogate puts its own argmax.
-A comparison **fails** when its whole CI lies outside the tolerance band
-(the surrogate is shown to be out of tolerance), **passes** when the point
-difference is within tolerance, and is **inconclusive** otherwise (too little
-ground truth to tell). The surrogate passes when no comparison fails; the
-overall score is the mean score.
+All comparisons are bootstrapped *jointly* (one replicate resamples every stratum
+once) and judged with simultaneous intervals from a studentised max-statistic
+bootstrap (:mod:`.simultaneous`), so the family-wise error over all comparisons of
+a verdict is controlled. Each comparison is ``faithful`` (whole CI inside its
+tolerance band), ``unfaithful`` (whole CI outside) or ``inconclusive`` (CI
+straddles a band edge, or fewer than :data:`~.tolerances.MIN_UNITS` resampling
+units: then never unfaithful); the verdict is ``unfaithful`` if any judged
+comparison is, ``faithful`` if all are. ``mode="rank"`` judges only the
+rank-invariant comparisons; both outcomes are kept. FDC is measured, on every
+side, to the ground truth's best known arch(s).
 
 >>> from surrogate_eo.landscape.nk import NKLandscape
 >>> v = fidelity(NKLandscape(12, 2, seed=0), NKLandscape(12, 2, seed=0),
 ...              plan=SamplingPlan.small(n_climbs=0, n_neutral_walks=0))
->>> v.passed, v.score > 0.95
-(True, True)
+>>> v.verdict, v.verdict_for("rank")
+('faithful', 'faithful')
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
-from .._io import atomic_write_json
 from ..errors import LandscapeError
 from ..spaces.base import SeedLike
 from .features import REGISTRY, LandscapeData, compute_features
-from .features._base import full_idx, percentile_ci, resample, run_stat
+from .features._base import FeatureSpec, full_idx, run_stat
 from .footprint import Footprint, SamplingPlan, collect
 from .samplers import Strata
+from .simultaneous import judge_differences, simultaneous_band
 from .sources import FitnessSource, check_source, is_complete
+from .tolerances import (DEFAULT_TOLERANCES, MIN_UNITS, UNIT_STRATUM, Tolerance, is_rank_invariant,
+                         load_tolerances)
+from .top import ExploitData, exploit_stats, top_archs, top_decile_agreement, top_decile_size
+from .verdict import MODES, SCHEMA, FeatureComparison, Verdict, overall
 
-SCHEMA = "surrogate-eo/fidelity-verdict/1"
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How far a surrogate's feature may be from the truth's and still pass.
-
-    ``z = min(|s - t| / abs, |ln(s / t)| / ln(ratio))`` over the kinds given; the
-    comparison passes when ``z <= 1``. ``keys`` restricts a map feature to some
-    keys (e.g. eps > 0 of neutrality).
-    """
-
-    abs: float | None = None
-    ratio: float | None = None
-    keys: tuple[str, ...] | None = None
-    why: str = ""
-
-    def __post_init__(self) -> None:
-        if self.abs is None and self.ratio is None:
-            raise LandscapeError("a Tolerance needs abs= or ratio=")
-        if (self.abs is not None and self.abs <= 0) or (self.ratio is not None and self.ratio <= 1):
-            raise LandscapeError(f"Tolerance needs abs > 0 and ratio > 1; got abs={self.abs}, ratio={self.ratio}")
-
-    def z(self, truth: float, surrogate: float) -> float:
-        """Difference in tolerance units (NaN when either value is missing)."""
-        if not (math.isfinite(truth) and math.isfinite(surrogate)):
-            return float("nan")
-        zs = []
-        if self.abs is not None:
-            zs.append(abs(surrogate - truth) / self.abs)
-        if self.ratio is not None:
-            if truth > 0 and surrogate > 0:
-                zs.append(abs(math.log(surrogate / truth)) / math.log(self.ratio))
-            elif truth == surrogate:
-                zs.append(0.0)
-        return min(zs) if zs else float("inf")
-
-    def band(self, truth: float) -> tuple[float, float]:
-        """Allowed range of ``surrogate - truth`` (the union of the abs and ratio ranges)."""
-        lo, hi = [], []
-        if self.abs is not None:
-            lo.append(-self.abs)
-            hi.append(self.abs)
-        if self.ratio is not None and math.isfinite(truth) and truth > 0:
-            lo.append(truth / self.ratio - truth)
-            hi.append(truth * (self.ratio - 1))
-        return (min(lo), max(hi)) if lo else (0.0, 0.0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"abs": self.abs, "ratio": self.ratio, "keys": list(self.keys) if self.keys else None, "why": self.why}
-
-
-#: Default tolerances of the judged features (docs/landscape.md explains each).
-DEFAULT_TOLERANCES: dict[str, Tolerance] = {
-    "fitness_mean": Tolerance(abs=0.02, why="2 accuracy points"),
-    "fitness_std": Tolerance(ratio=1.25, why="spread within 25 %"),
-    "fitness_quantiles": Tolerance(abs=0.03, keys=("0.05", "0.5", "0.95"), why="3 accuracy points"),
-    "fdc_pearson": Tolerance(abs=0.1),
-    "fdc_spearman": Tolerance(abs=0.1),
-    "autocorr_lag1": Tolerance(abs=0.1, why="rho(1) within 0.1"),
-    "autocorr_lag1_rank": Tolerance(abs=0.1, why="rho(1) of ranks within 0.1"),
-    "neutrality": Tolerance(abs=0.1, keys=("0.001", "0.005", "0.01"), why="eps = 0 excluded: ties are an "
-                            "artefact of rounding in tables and of tree leaves in surrogates"),
-    "local_optima_fraction": Tolerance(abs=0.005, ratio=2.0, why="within 0.5 points or a factor 2"),
-    "information_content": Tolerance(abs=0.05, keys=("0.001", "0.005", "0.01")),
-    "dispersion": Tolerance(abs=0.05),
-    "persistence_top_auc": Tolerance(abs=0.1),
-    "climb_optima_distinct": Tolerance(ratio=1.5),
-    "optima_estimate_birthday": Tolerance(ratio=3.0, why="the birthday estimate is noisy"),
-    "climb_length_mean": Tolerance(abs=0.75, ratio=1.5),
-}
-
-
-@dataclass(frozen=True)
-class FeatureComparison:
-    """Surrogate vs truth on one feature (one key of a map feature), in one mode."""
-
-    feature: str
-    key: str | None
-    mode: str
-    truth: float
-    surrogate: float
-    diff: float
-    ci: tuple[float, float]
-    tolerance: Tolerance
-    z: float
-    status: str
-    score: float
-
-    @property
-    def passed(self) -> bool:
-        """Not shown to be out of tolerance (status pass or inconclusive)."""
-        return self.status != "fail"
-
-    @property
-    def label(self) -> str:
-        return self.feature if self.key is None else f"{self.feature}[{self.key}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        def n(x: float) -> float | None:
-            return x if math.isfinite(x) else None
-
-        return {"feature": self.feature, "key": self.key, "mode": self.mode, "truth": n(self.truth),
-                "surrogate": n(self.surrogate), "diff": n(self.diff), "ci": [n(self.ci[0]), n(self.ci[1])],
-                "tolerance": self.tolerance.to_dict(), "z": n(self.z), "status": self.status, "passed": self.passed,
-                "score": n(self.score)}
+_UNIT_WORD = {"points": ("uniform point", "uniform points"), "walks": ("walk", "walks"),
+              "centres": ("neighbourhood", "neighbourhoods"), "edges": ("neighbour pair", "neighbour pairs"),
+              "exploit": ("exploit neighbourhood", "exploit neighbourhoods"),
+              "top_decile": ("top-decile point", "top-decile points"), "climbs": ("climb", "climbs"),
+              "neutral": ("neutral walk", "neutral walks")}
 
 
 @dataclass
-class Verdict:
-    """Every comparison, the pass/fail verdict and its score, plus the three footprints."""
+class _Block:
+    """One feature's comparisons before judging: values, bootstrap replicates of the difference."""
 
-    comparisons: list[FeatureComparison]
-    truth: Footprint
-    paired: Footprint
-    distributional: Footprint
-    agreement: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.comparisons) and all(c.passed for c in self.comparisons)
-
-    @property
-    def score(self) -> float:
-        s = [c.score for c in self.comparisons]
-        return float(np.mean(s)) if s else float("nan")
-
-    def failures(self) -> list[FeatureComparison]:
-        return [c for c in self.comparisons if not c.passed]
-
-    def failed_features(self) -> set[str]:
-        return {c.feature for c in self.failures()}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "passed": self.passed, "score": self.score, "counts": self.counts(),
-                "failed": sorted({c.label for c in self.failures()}), "agreement": self.agreement,
-                "comparisons": [c.to_dict() for c in self.comparisons],
-                "footprints": {"truth": self.truth.to_dict(), "paired": self.paired.to_dict(),
-                               "distributional": self.distributional.to_dict()}}
-
-    def save(self, path: str | Path) -> None:
-        atomic_write_json(path, self.to_dict())
-
-    def counts(self) -> dict[str, int]:
-        """Number of comparisons per status (pass, inconclusive, fail)."""
-        return {k: sum(c.status == k for c in self.comparisons) for k in ("pass", "inconclusive", "fail")}
-
-    def summary(self) -> str:
-        n = self.counts()
-        head = (f"{'PASS' if self.passed else 'FAIL'}  score {self.score:.3f}  ({n['fail']} fail, "
-                f"{n['inconclusive']} inconclusive, {n['pass']} pass of {len(self.comparisons)} comparisons)")
-        lines = [head]
-        for c in self.comparisons:
-            lines.append(f"  {c.status:<12} {c.mode:<14} {c.label:<34} truth {c.truth:9.4g}  "
-                         f"surrogate {c.surrogate:9.4g}  diff {c.diff:+.4g} [{c.ci[0]:+.3g}, {c.ci[1]:+.3g}]  "
-                         f"z {c.z:.2f}")
-        return "\n".join(lines)
+    feature: str
+    kind: str
+    keys: list[str | None]
+    truth: np.ndarray          # (K,)
+    surrogate: np.ndarray      # (K,)
+    boot: np.ndarray           # (B, K) replicates of surrogate - truth
+    n_units: int
+    unit: str
 
 
-def _full(spec, data: LandscapeData) -> np.ndarray:
-    return run_stat(spec, data, full_idx(data.n_units(spec.unit)))[0]
+class _Resampler:
+    """Shared bootstrap indices per resampling unit (one replicate resamples every stratum once)."""
+
+    def __init__(self, rng: np.random.Generator, n_boot: int, boot_max: int) -> None:
+        self.rng, self.B, self.m = rng, int(n_boot), int(boot_max)
+        self._idx: dict[tuple[str, int], tuple[np.ndarray, float]] = {}
+
+    def get(self, key: str, n: int) -> tuple[np.ndarray, float]:
+        k = (key, int(n))
+        if k not in self._idx:
+            m = min(int(n), self.m)
+            self._idx[k] = (self.rng.integers(0, n, size=(self.B, m)), math.sqrt(m / n))
+        return self._idx[k]
 
 
-def _paired(name: str, t: LandscapeData, s: LandscapeData, rng: np.random.Generator, plan: SamplingPlan):
+def _paired_block(name: str, t: LandscapeData, s: LandscapeData, rs: _Resampler) -> _Block | None:
     spec = REGISTRY[name].resolve(t)
     if spec is None or not spec.pairable or REGISTRY[name].resolve(s) is not spec:
         return None
     n = t.n_units(spec.unit)
-    ft, fs = _full(spec, t), _full(spec, s)
-    idx, scale = resample(rng, n, plan.n_boot, plan.boot_max)
-    reps = run_stat(spec, s, idx) - run_stat(spec, t, idx)
-    return ft, fs, percentile_ci(fs - ft, reps, scale, plan.ci_level)
+    ft, fs = run_stat(spec, t, full_idx(n))[0], run_stat(spec, s, full_idx(n))[0]
+    idx, scale = rs.get(spec.unit, n)
+    d = fs - ft
+    boot = d[None, :] + scale * ((run_stat(spec, s, idx) - run_stat(spec, t, idx)) - d[None, :])
+    keys = spec.keys(t) if spec.keys else [None]
+    return _Block(name, "paired", list(keys), ft, fs, boot, n, spec.unit)
 
 
-def _distributional(name: str, t: LandscapeData, s: LandscapeData, ft_feat, fs_feat, rng: np.random.Generator,
-                    plan: SamplingPlan):
+def _distributional_block(name: str, t: LandscapeData, s: LandscapeData, rs_t: _Resampler,
+                          rs_s: _Resampler) -> _Block | None:
     st, ss = REGISTRY[name].resolve(t), REGISTRY[name].resolve(s)
-    if st is None or ss is None:
+    if st is None or ss is None or not st.pairable or not ss.pairable:
         return None
-    keys = list(ft_feat.value) if isinstance(ft_feat.value, dict) else None
-    vt = np.array([ft_feat.value[k] for k in keys]) if keys else np.array([ft_feat.value])
-    vs = np.array([fs_feat.value.get(k, np.nan) for k in keys]) if keys else np.array([fs_feat.value])
-    if st.interval is not None:  # each side has its own interval: Newcombe's square-and-add combination
-        ct = np.array([ft_feat.ci[k] for k in keys]) if keys else np.array([ft_feat.ci])
-        cs = np.array([fs_feat.ci[k] for k in keys]) if keys else np.array([fs_feat.ci])
-        d = vs - vt
-        lo = d - np.sqrt((vs - cs[:, 0]) ** 2 + (ct[:, 1] - vt) ** 2)
-        hi = d + np.sqrt((cs[:, 1] - vs) ** 2 + (vt - ct[:, 0]) ** 2)
-        return vt, vs, np.stack([lo, hi], axis=1)
-    it, sct = resample(rng, t.n_units(st.unit), plan.n_boot, plan.boot_max)
-    is_, scs = resample(rng, s.n_units(ss.unit), plan.n_boot, plan.boot_max)
-    dev = scs * (run_stat(ss, s, is_) - vs[None]) - sct * (run_stat(st, t, it) - vt[None])
-    return vt, vs, percentile_ci(vs - vt, dev + (vs - vt)[None], 1.0, plan.ci_level)
+    nt, ns = t.n_units(st.unit), s.n_units(ss.unit)
+    ft, fs = run_stat(st, t, full_idx(nt))[0], run_stat(ss, s, full_idx(ns))[0]
+    if ft.shape != fs.shape:
+        return None
+    it, sct = rs_t.get(st.unit, nt)
+    is_, scs = rs_s.get(ss.unit, ns)
+    dev = scs * (run_stat(ss, s, is_) - fs[None]) - sct * (run_stat(st, t, it) - ft[None])
+    keys = st.keys(t) if st.keys else [None]
+    return _Block(name, "distributional", list(keys), ft, fs, (fs - ft)[None] + dev, nt, st.unit)
 
 
-def _compare(name: str, mode: str, vt: np.ndarray, vs: np.ndarray, ci: np.ndarray, keys: list[str] | None,
-             tol: Tolerance) -> list[FeatureComparison]:
+def _top_blocks(names: set[str], t: LandscapeData, p: LandscapeData, et: ExploitData | None,
+                es: ExploitData | None, rs: _Resampler) -> list[_Block]:
     out = []
-    for j, k in enumerate(keys or [None]):
-        if keys is not None and tol.keys is not None and k not in tol.keys:
+    for name, q, unit in (("rank_agreement", 0.0, "points"), ("top_decile_rank_agreement", 0.9, "top_decile")):
+        if name not in names or t.f_points is None or len(t.f_points) < 2:
             continue
-        t, s = float(vt[j]), float(vs[j])
-        z = tol.z(t, s)
-        lo, hi = float(ci[j, 0]), float(ci[j, 1])
-        b_lo, b_hi = tol.band(t)
-        if not math.isfinite(z) and not (math.isfinite(t) and math.isfinite(s)):
-            status = "fail"  # a feature the surrogate's landscape cannot even produce
-        elif (math.isfinite(hi) and hi < b_lo) or (math.isfinite(lo) and lo > b_hi):
-            status = "fail"
-        elif z <= 1.0:
-            status = "pass"
-        else:
-            status = "inconclusive"
-        score = float(2.0 ** -(z * z)) if math.isfinite(z) else 0.0
-        out.append(FeatureComparison(name, k, mode, t, s, s - t, (lo, hi), tol, z, status, score))
+        n = len(t.f_points)
+        idx, scale = rs.get("points", n)
+        tv, sv = top_decile_agreement(t.f_points, p.f_points, full_idx(n), q)
+        bt, bs = top_decile_agreement(t.f_points, p.f_points, idx, q)
+        d = sv - tv
+        boot = (d + scale * ((bs - bt) - d))[:, None]
+        out.append(_Block(name, "paired", [None], tv, sv, boot, n if q <= 0 else top_decile_size(t.f_points, q),
+                          unit))
+    if et is not None and es is not None and len(et.centres):
+        k = len(et.centres)
+        idx, scale = rs.get("exploit", k)
+        for name in ("top_fitness_mean", "top_local_optima", "top_neighbour_rank"):
+            if name not in names:
+                continue
+            tv, sv = exploit_stats(et, es, name, full_idx(k))
+            bt, bs = exploit_stats(et, es, name, idx)
+            d = sv - tv
+            out.append(_Block(name, "paired", [None], tv, sv, (d + scale * ((bs - bt) - d))[:, None], k, "exploit"))
     return out
+
+
+def _unit_cost(unit: str, data: LandscapeData) -> float:
+    if unit == "walks" and data.f_walks is not None:
+        return float(data.f_walks.shape[1])
+    if unit in ("centres", "exploit"):
+        return float(data.space.degree + 1)
+    if unit == "top_decile":
+        return 10.0
+    return 1.0
+
+
+def _plural(n: int, unit: str) -> str:
+    one, many = _UNIT_WORD.get(unit, (unit, unit))
+    return f"{n} {one if n == 1 else many}"
+
+
+def _settle(c_ci: tuple[float, float], d: float, band: tuple[float, float], n: int, need: int,
+            unit: str, cost: float) -> tuple[int | None, str]:
+    """Extra runs that would make an inconclusive comparison conclusive (None: none would), and why."""
+    stratum = UNIT_STRATUM.get(unit, unit)
+    extra_units = max(0, need - n)
+    lo, hi = c_ci
+    if math.isfinite(lo) and math.isfinite(hi) and math.isfinite(d):
+        h = (hi - lo) / 2
+        g = min(d - band[0], band[1] - d) if band[0] <= d <= band[1] else min(abs(d - band[0]), abs(d - band[1]))
+        if g <= 1e-12 * max(1.0, abs(d)) or (h / g) ** 2 > 100:
+            return None, f"the difference is near the band edge: settling it needs > 100x the current {stratum} runs"
+        extra_units = max(extra_units, int(math.ceil(n * (h / g) ** 2 - n)) + 1)
+    runs = int(math.ceil(extra_units * cost))
+    return runs, f"~{runs} more {stratum} runs would settle it"
+
+
+def _judge(blocks: list[_Block], tolerances: dict[str, Tolerance], level: float, cost: dict[str, float],
+           rank_only: bool) -> tuple[dict[tuple[str, str, str | None], tuple[str, tuple[float, float], str, dict]],
+                                     float]:
+    """Judge the family (all comparisons, or the rank-invariant ones): outcome, CI, reason, extra runs."""
+    rows = []
+    for b in blocks:
+        tol = tolerances[b.feature]
+        for j, k in enumerate(b.keys):
+            if k is not None and tol.keys is not None and k not in tol.keys:
+                continue
+            if rank_only and not is_rank_invariant(b.feature, k):
+                continue
+            rows.append((b, j, k, tol))
+    if not rows:
+        return {}, float("nan")
+    diff = np.array([b.surrogate[j] - b.truth[j] for b, j, _, _ in rows])
+    boot = np.stack([b.boot[:, j] for b, j, _, _ in rows], axis=1)
+    bands = np.array([tol.band(float(b.truth[j])) for b, j, _, tol in rows])
+    n_units = np.array([b.n_units for b, *_ in rows], dtype=float)
+    min_units = np.array([MIN_UNITS.get(b.unit, 0) for b, *_ in rows], dtype=float)
+    # undefined on either side is never judged faithful (NaN CI); with enough units, a surrogate that cannot
+    # produce a feature the truth has is unfaithful (below)
+    ci, outs = judge_differences(np.where(np.isfinite(diff), diff, np.nan), boot, bands, level, min_units, n_units)
+    ok = (n_units >= min_units) & np.isfinite(diff)
+    crit = simultaneous_band(diff[ok], boot[:, ok], level, n_units[ok])[1] if ok.any() else float("nan")
+    res = {}
+    for i, (b, j, k, tol) in enumerate(rows):
+        t, s = float(b.truth[j]), float(b.surrogate[j])
+        band = (float(bands[i, 0]), float(bands[i, 1]))
+        cii = (float(ci[i, 0]), float(ci[i, 1]))
+        n, need = int(n_units[i]), int(min_units[i])
+        stratum = UNIT_STRATUM.get(b.unit, b.unit)
+        extra: dict[str, int] = {}
+        if n < need:
+            runs, how = _settle(cii, float(diff[i]), band, n, need, b.unit, cost.get(b.unit, 1.0))
+            out, why = "inconclusive", f"only {_plural(n, b.unit)} (< {need}); {how}"
+            if runs is not None:
+                extra[stratum] = runs
+        elif math.isfinite(t) and not math.isfinite(s):
+            out, why = "unfaithful", "the surrogate's landscape does not define it (the truth's does)"
+        elif not math.isfinite(t):
+            out, why = "inconclusive", "the truth's sample does not define it"
+        else:
+            out = outs[i]
+            if out == "faithful":
+                why = f"simultaneous CI inside the band [{band[0]:+.3g}, {band[1]:+.3g}]"
+            elif out == "unfaithful":
+                side = "above" if cii[0] > band[1] else "below"
+                why = f"simultaneous CI entirely {side} the band [{band[0]:+.3g}, {band[1]:+.3g}]"
+            else:
+                runs, how = _settle(cii, float(diff[i]), band, n, need, b.unit, cost.get(b.unit, 1.0))
+                why = f"CI straddles a band edge ({_plural(n, b.unit)}); {how}"
+                if runs is not None:
+                    extra[stratum] = runs
+        res[(b.feature, b.kind, k)] = (out, cii, why, extra)
+    return res, crit
 
 
 def _footprint(data: LandscapeData, plan: SamplingPlan, seed: int, source: FitnessSource) -> Footprint:
@@ -271,12 +237,29 @@ def _footprint(data: LandscapeData, plan: SamplingPlan, seed: int, source: Fitne
                      strata=data.cache["strata"].sizes(), data=data)
 
 
+def _resolve_tolerances(tolerances: dict[str, Tolerance] | str | None) -> dict[str, Tolerance]:
+    if tolerances is None:
+        return dict(DEFAULT_TOLERANCES)
+    if isinstance(tolerances, (str, bytes)) or hasattr(tolerances, "__fspath__"):
+        return load_tolerances(tolerances)  # type: ignore[arg-type]
+    from .top import TOP_FEATURES
+
+    for name, tol in tolerances.items():
+        if name not in REGISTRY and name not in TOP_FEATURES:
+            raise LandscapeError(f"tolerance for unknown feature {name!r}; known: "
+                                 f"{', '.join(list(REGISTRY) + list(TOP_FEATURES))}")
+        if not isinstance(tol, Tolerance):
+            raise LandscapeError(f"tolerance of {name!r} must be a Tolerance; got {type(tol).__name__} "
+                                 "(read a JSON file with load_tolerances)")
+    return dict(tolerances)
+
+
 def fidelity(truth: FitnessSource, surrogate: FitnessSource, *, strata: Strata | None = None,
              plan: SamplingPlan | None = None, surrogate_plan: SamplingPlan | None = None,
-             tolerances: dict[str, Tolerance] | None = None, seed: SeedLike = 0,
-             truth_adaptive: bool | None = None, modes: tuple[str, ...] = ("paired", "distributional"),
-             paired: FitnessSource | None = None) -> Verdict:
-    """Judge ``surrogate`` against ``truth`` feature by feature.
+             tolerances: dict[str, Tolerance] | None = None, seed: SeedLike = 0, mode: str = "value",
+             paired: FitnessSource | None = None, truth_adaptive: bool | None = None,
+             footprints: bool = True, distributional: bool = True) -> Verdict:
+    """Judge ``surrogate`` against ``truth``: ``faithful``, ``unfaithful`` or ``inconclusive``.
 
     Parameters
     ----------
@@ -286,67 +269,143 @@ def fidelity(truth: FitnessSource, surrogate: FitnessSource, *, strata: Strata |
         The surrogate, complete over the space (a benchmark or model source).
     strata : Strata, optional
         The archs the campaign trained. Default: inferred from a database
-        source's archs, or drawn by ``plan`` on a complete truth.
+        source's archs, or drawn by ``plan`` on a complete truth. Its ``exploit``
+        centres (if any) feed the comparisons near the optimum.
     plan : SamplingPlan, optional
-        Analysis parameters (and the strata sizes when they are drawn).
+        Analysis parameters (and the strata sizes when they are drawn). When the
+        strata have no exploit centres, ``plan.n_exploit > 0`` and the truth is
+        complete (a table emulation), the surrogate's ``n_exploit`` predicted-best
+        archs are looked up on the truth with their neighbourhoods.
     surrogate_plan : SamplingPlan, optional
         Sizes of the surrogate's fresh (distributional) samples; default ``plan``.
-    tolerances : dict, optional
-        Feature name -> :class:`Tolerance`; default :data:`DEFAULT_TOLERANCES`.
+    tolerances : dict or path, optional
+        Feature name -> :class:`Tolerance`; default :data:`DEFAULT_TOLERANCES`;
+        a path is read with :func:`~.tolerances.load_tolerances`.
     seed : int
+        Same seed, same verdict.
+    mode : str
+        ``"value"`` (judge every comparison) or ``"rank"`` (only rank-invariant ones);
+        the other mode's outcome is kept in :attr:`Verdict.verdicts`.
+    paired : FitnessSource, optional
+        What to evaluate at the truth's archs for the paired comparisons, e.g.
+        out-of-fold predictions (a :class:`~.sources.LookupSource` over the
+        campaign's archs). Default: ``surrogate`` itself (optimistic when it was
+        fitted on those very archs).
     truth_adaptive : bool, optional
         Hill-climb on the truth too (only a complete truth; default: when complete).
-    modes : tuple of str
-        Which comparisons to judge: "paired", "distributional".
-    paired : FitnessSource, optional
-        What to evaluate at the truth's archs for the paired comparison, e.g.
-        out-of-fold predictions of the surrogate (a :class:`~.sources.LookupSource`
-        over the campaign's archs). Default: ``surrogate`` itself, which is
-        optimistic when it was fitted on those very archs.
+    footprints : bool
+        Compute the three footprints (every feature with its marginal CI) for the
+        report; False skips them (the verdict is the same, much faster).
+    distributional : bool
+        Judge the features a campaign cannot pair (e.g. climbs) on the surrogate's fresh samples.
     """
     truth, surrogate = check_source(truth), check_source(surrogate)
+    if mode not in MODES:
+        raise LandscapeError(f"unknown verdict mode {mode!r}; expected 'value' or 'rank'")
     if truth.space.name != surrogate.space.name:
         raise LandscapeError(f"truth {truth.name!r} is in space {truth.space.name!r} but surrogate "
                              f"{surrogate.name!r} is in {surrogate.space.name!r}; compare within one space")
     if not is_complete(surrogate):
         raise LandscapeError(f"surrogate {surrogate.name!r} must answer for any arch (a model or benchmark)")
-    bad = [m for m in modes if m not in ("paired", "distributional")]
-    if bad:
-        raise LandscapeError(f"unknown fidelity mode {bad[0]!r}; expected 'paired' and/or 'distributional'")
     plan = plan or SamplingPlan()
     surrogate_plan = surrogate_plan or plan
-    tolerances = DEFAULT_TOLERANCES if tolerances is None else tolerances
+    tols = _resolve_tolerances(tolerances)
     s0 = int(seed) if isinstance(seed, (int, np.integer)) else 0
     rng = np.random.default_rng([s0, 7])
     t_adapt = is_complete(truth) if truth_adaptive is None else truth_adaptive
-    dt = collect(truth, plan, strata=strata, seed=np.random.default_rng([s0, 1]), adaptive=t_adapt)
-    dp = collect(paired if paired is not None else surrogate, plan, strata=dt.cache["strata"],
-                 seed=np.random.default_rng([s0, 1]), adaptive=False)
-    dd = collect(surrogate, surrogate_plan, seed=np.random.default_rng([s0, 2]))
-    for d in (dp, dd):  # FDC of every landscape is measured to the ground truth's best known arch(s)
-        d.params["fdc_reference"] = dt.best_archs
-    ft, fp, fd = (_footprint(d, p, s0, src) for d, p, src in
-                  ((dt, plan, truth), (dp, plan, paired if paired is not None else surrogate),
-                   (dd, surrogate_plan, surrogate)))
-    comps: list[FeatureComparison] = []
-    for name, tol in tolerances.items():
+    exploit = None if strata is None else strata.exploit
+    base = None if strata is None else replace(strata, exploit=None)
+    dt = collect(truth, plan, strata=base, seed=np.random.default_rng([s0, 1]), adaptive=t_adapt)
+    st = dt.cache["strata"]
+    if st.exploit is not None:  # e.g. a database's exploit wave (strata rebuilt from its plan entries)
+        exploit = st.exploit if exploit is None else exploit
+        st = replace(st, exploit=None)
+        dt.cache["strata"] = st
+    psrc = paired if paired is not None else surrogate
+    dp = collect(psrc, plan, strata=st, seed=np.random.default_rng([s0, 1]), adaptive=False)
+    dp.params["fdc_reference"] = dt.best_archs
+    want_top = {n for n in tols if n in ("top_fitness_mean", "top_local_optima", "top_neighbour_rank")}
+    if exploit is None and want_top and plan.n_exploit > 0 and is_complete(truth):
+        exploit = top_archs(surrogate, plan.n_exploit, seed=s0)
+    et = es = None
+    if exploit is not None and len(exploit):
+        try:
+            et = ExploitData.of(truth, exploit)
+        except Exception as exc:  # noqa: BLE001  (a truth that does not hold its exploit wave)
+            raise LandscapeError(f"truth {truth.name!r} cannot answer for the exploit stratum's archs ({exc}); "
+                                 "train the exploit wave first or drop it from the strata") from None
+        es = ExploitData.of(surrogate, exploit)
+    dd = None
+    need_dist = distributional and any(
+        REGISTRY[n].resolve(dt) is not None and _paired_spec(n, dt, dp) is None for n in tols if n in REGISTRY)
+    if footprints or need_dist:
+        dd = collect(surrogate, surrogate_plan, seed=np.random.default_rng([s0, 2]))
+        dd.params["fdc_reference"] = dt.best_archs
+
+    rs, rs_s = _Resampler(rng, plan.n_boot, plan.boot_max), _Resampler(np.random.default_rng([s0, 8]),
+                                                                        plan.n_boot, plan.boot_max)
+    blocks: list[_Block] = []
+    for name in tols:
         if name not in REGISTRY:
-            raise LandscapeError(f"tolerance for unknown feature {name!r}; known: {', '.join(REGISTRY)}")
-        if name not in ft.features:
             continue
-        keys = list(ft.features[name].value) if ft.features[name].is_map else None
-        if "paired" in modes and name in fp.features:
-            r = _paired(name, dt, dp, rng, plan)
-            if r is not None:
-                comps += _compare(name, "paired", *r, keys, tol)
-        if "distributional" in modes and name in fd.features:
-            r = _distributional(name, dt, dd, ft.features[name], fd.features[name], rng, plan)
-            if r is not None:
-                comps += _compare(name, "distributional", *r, keys, tol)
+        b = _paired_block(name, dt, dp, rs)
+        if b is None and need_dist and dd is not None:
+            b = _distributional_block(name, dt, dd, rs, rs_s)
+        if b is not None:
+            blocks.append(b)
+    blocks += _top_blocks(set(tols), dt, dp, et, es, rs)
+
+    cost = {u: _unit_cost(u, dt) for u in _UNIT_WORD}
+    judged = {m: _judge(blocks, tols, plan.ci_level, cost, rank_only=(m == "rank")) for m in MODES}
+    comps: list[FeatureComparison] = []
+    for b in blocks:
+        tol = tols[b.feature]
+        for j, k in enumerate(b.keys):
+            key = (b.feature, b.kind, k)
+            if key not in judged["value"][0]:
+                continue
+            per = {m: judged[m][0].get(key) for m in MODES}
+            main = per[mode] or per["value"]
+            out, cii, why, extra = main  # type: ignore[misc]
+            t, s = float(b.truth[j]), float(b.surrogate[j])
+            comps.append(FeatureComparison(
+                feature=b.feature, key=k, kind=b.kind, truth=t, surrogate=s, diff=s - t, ci=cii, tolerance=tol,
+                band=tol.band(t), n_units=b.n_units, unit=b.unit, verdict=out, reason=why,
+                rank_invariant=is_rank_invariant(b.feature, k), judged=per[mode] is not None,
+                outcomes={m: (None if per[m] is None else per[m][0]) for m in MODES},
+                cis={m: (None if per[m] is None else per[m][1]) for m in MODES}, extra_runs=extra))
+    verdicts, needed = {}, {}
+    for m in MODES:
+        res = judged[m][0]
+        verdicts[m] = overall([r[0] for r in res.values()])
+        need: dict[str, int] = {}
+        if verdicts[m] == "inconclusive":
+            for out, _, _, extra in res.values():
+                if out == "inconclusive":
+                    for sname, r in extra.items():
+                        need[sname] = max(need.get(sname, 0), r)
+        needed[m] = dict(sorted(need.items()))
     ts, ss = dt.f_points, dp.f_points
-    agreement = {"kendall_tau": float(kendalltau(ts, ss)[0]), "spearman": float(spearmanr(ts, ss)[0]),
+    agreement = {"kendall_tau": float(kendalltau(ts, ss)[0]) if len(ts) > 1 else float("nan"),
+                 "spearman": float(spearmanr(ts, ss)[0]) if len(ts) > 1 else float("nan"),
                  "rmse": float(np.sqrt(np.mean((ts - ss) ** 2))), "n": int(len(ts))}
-    return Verdict(comps, ft, fp, fd, agreement)
+    if et is not None:
+        agreement["exploit_centres"] = int(len(et.centres))
+        agreement["regret_top1"] = float(max(dt.best_f, et.f_centres.max()) - et.f_centres[0])
+        agreement["regret_topk_best"] = float(max(dt.best_f, et.f_centres.max()) - et.f_centres.max())
+    fps = (None, None, None)
+    if footprints:
+        fps = tuple(_footprint(d, p, s0, src) for d, p, src in  # type: ignore[assignment]
+                    ((dt, plan, truth), (dp, plan, psrc), (dd, surrogate_plan, surrogate)))
+    return Verdict(comps, fps[0], fps[1], fps[2], agreement, mode=mode, verdicts=verdicts, runs_needed_by_mode=needed,
+                   level=plan.ci_level, critical={m: judged[m][1] for m in MODES})
 
 
-__all__ = ["Tolerance", "DEFAULT_TOLERANCES", "FeatureComparison", "Verdict", "fidelity", "SCHEMA"]
+def _paired_spec(name: str, t: LandscapeData, s: LandscapeData) -> FeatureSpec | None:
+    spec = REGISTRY[name].resolve(t)
+    if spec is None or not spec.pairable or REGISTRY[name].resolve(s) is not spec:
+        return None
+    return spec
+
+
+__all__ = ["DEFAULT_TOLERANCES", "FeatureComparison", "SCHEMA", "Tolerance", "Verdict", "fidelity", "load_tolerances"]

@@ -67,6 +67,9 @@ class SamplingPlan:
         Probability level of the birthday-paradox estimate.
     n_boot, ci_level, boot_max : int, float, int
         Bootstrap replicates, CI level, and the m of the m-out-of-n bootstrap.
+    n_exploit : int
+        Exploit centres (the surrogate's predicted-best archs, each with its complete
+        neighbourhood) the verdict adds as a second wave; 0: none.
     """
 
     n_points: int = 10_000
@@ -88,10 +91,11 @@ class SamplingPlan:
     n_boot: int = 200
     ci_level: float = 0.95
     boot_max: int = 5000
+    n_exploit: int = 0
 
     def __post_init__(self) -> None:
         for f in ("n_points", "n_walks", "n_centres", "n_climbs", "n_neutral_walks", "climb_max_steps",
-                  "neutral_max_steps", "n_boot"):
+                  "neutral_max_steps", "n_boot", "n_exploit"):
             if int(getattr(self, f)) < 0:
                 raise LandscapeError(f"SamplingPlan.{f} must be >= 0; got {getattr(self, f)}")
         if self.walk_length < 2 or self.max_lag < 1:
@@ -115,15 +119,21 @@ class SamplingPlan:
         return cls(**base)
 
     @classmethod
-    def for_campaign(cls, runs: int, degree: int, walk_length: int = 25, **kw: Any) -> SamplingPlan:
-        """Strata sizes for a campaign of ~``runs`` trained archs: a third each to uniform points,
-        random walks of ``walk_length`` and complete neighbourhoods (``degree + 1`` archs each)."""
-        if int(runs) < 3 * (degree + 1):
+    def for_campaign(cls, runs: int, degree: int, walk_length: int = 25, exploit: float = 0.0,
+                     **kw: Any) -> SamplingPlan:
+        """Strata sizes for a campaign of ~``runs`` trained archs: a fraction ``exploit`` goes to a
+        second wave of exploit neighbourhoods (``degree + 1`` archs each), the rest a third each to
+        uniform points, random walks of ``walk_length`` and complete neighbourhoods."""
+        if not 0 <= exploit < 1:
+            raise LandscapeError(f"exploit is a fraction of the runs in [0, 1); got {exploit}")
+        n_exploit = int(round(int(runs) * exploit / (degree + 1)))
+        rest = int(runs) - n_exploit * (degree + 1)
+        if rest < 3 * (degree + 1):
             raise LandscapeError(f"a campaign of {runs} runs cannot hold a neighbourhood of {degree + 1} archs "
-                                 f"per third; plan at least {3 * (degree + 1)} runs")
-        third = int(runs) // 3
+                                 f"per third; plan at least {3 * (degree + 1)} runs (besides the exploit wave)")
+        third = rest // 3
         return cls(n_points=third, n_walks=max(1, third // walk_length), walk_length=walk_length,
-                   n_centres=max(1, third // (degree + 1)), **kw)
+                   n_centres=max(1, third // (degree + 1)), n_exploit=n_exploit, **kw)
 
     def replace(self, **kw: Any) -> SamplingPlan:
         return replace(self, **kw)
@@ -255,8 +265,10 @@ class Footprint:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Footprint:
-        if "features" not in d:
+        if not isinstance(d, dict) or not isinstance(d.get("features"), dict):
             raise LandscapeError("a footprint JSON needs a 'features' object")
+        if not isinstance(d.get("n_evaluations", 0), int) or not isinstance(d.get("plan", {}), dict):
+            raise LandscapeError("a footprint JSON needs an integer 'n_evaluations' and a 'plan' object")
         return cls(features={k: Feature.from_dict(k, v) for k, v in d["features"].items()},
                    source=d.get("source", "?"), space=d.get("space", "?"), exact=bool(d.get("exact", False)),
                    seed=d.get("seed"), plan=d.get("plan", {}), n_evaluations=int(d.get("n_evaluations", 0)),

@@ -223,6 +223,10 @@ class Strata:
     edges : numpy.ndarray, shape (m, 2, d) or None
         Neighbour pairs found among held archs when no walks are known
         (:func:`infer_strata`); used for rho(1) and neutrality then.
+    exploit : numpy.ndarray, shape (k, d) or None
+        Exploit centres: the surrogate's predicted-best archs, trained with their
+        complete neighbourhoods in a second wave (stratum ``"exploit"`` of a
+        campaign plan); the verdict's comparisons near the optimum use them.
     """
 
     space: SearchSpace
@@ -231,6 +235,7 @@ class Strata:
     centres: np.ndarray | None = None
     edges: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    exploit: np.ndarray | None = None
 
     def archs(self) -> np.ndarray:
         """Every arch the strata need evaluated (with repeats), shape ``(n, d)``."""
@@ -242,6 +247,8 @@ class Strata:
             parts += [self.centres, self.space.neighbours_batch(self.centres).reshape(-1, d)]
         if self.edges is not None:
             parts.append(self.edges.reshape(-1, d))
+        if self.exploit is not None:
+            parts += [self.exploit, self.space.neighbours_batch(self.exploit).reshape(-1, d)]
         return np.concatenate(parts, axis=0)
 
     def n_distinct(self) -> int:
@@ -254,6 +261,7 @@ class Strata:
                 "walks": None if self.walks is None else list(self.walks.shape[:2]),
                 "centres": None if self.centres is None else int(len(self.centres)),
                 "edges": None if self.edges is None else int(len(self.edges)),
+                "exploit": None if self.exploit is None else int(len(self.exploit)),
                 "distinct_archs": self.n_distinct()}
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,6 +270,7 @@ class Strata:
         return {"space": s.name, "points": s.to_strings(self.points),
                 "walks": None if self.walks is None else [s.to_strings(w) for w in self.walks],
                 "centres": None if self.centres is None else s.to_strings(self.centres),
+                "exploit": None if self.exploit is None else s.to_strings(self.exploit),
                 "meta": self.meta}
 
     @classmethod
@@ -271,9 +280,11 @@ class Strata:
             s = get_space(d["space"])
             walks = d.get("walks")
             centres = d.get("centres")
+            exploit = d.get("exploit")
             return cls(space=s, points=s.from_strings(d["points"]),
                        walks=None if not walks else np.stack([s.from_strings(w) for w in walks]),
-                       centres=None if not centres else s.from_strings(centres), meta=d.get("meta", {}))
+                       centres=None if not centres else s.from_strings(centres), meta=d.get("meta", {}),
+                       exploit=None if not exploit else s.from_strings(exploit))
         except KeyError as exc:
             raise LandscapeError(f"strata file lacks the field {exc}; expected space, points, walks, centres") from None
 
@@ -317,8 +328,9 @@ def strata_from_plan(source: Any, db: Any, task: str) -> Strata:
     ``random`` entries become the points (all held archs when there are none);
     walks whose every step is held are kept (those of the most common length);
     neighbourhood centres whose complete neighbourhood is held become centres,
-    and held (centre, neighbour) pairs of incomplete ones become edges. Without
-    plan entries this falls back to :func:`infer_strata`.
+    and held (centre, neighbour) pairs of incomplete ones become edges; ``exploit``
+    entries at position 0 whose complete neighbourhood is held become the exploit
+    centres. Without plan entries this falls back to :func:`infer_strata`.
     """
     from ..errors import DatabaseError
 
@@ -363,8 +375,23 @@ def strata_from_plan(source: Any, db: Any, task: str) -> Strata:
         else:
             edges += [np.stack([c, n]) for n, h in zip(full, held) if h and space.to_string(n) in listed]
     meta["incomplete_neighbourhoods"] = len(nbh) - len(centres)
+    exploit = _exploit_centres(space, source, plan, meta)
     return Strata(space, pts, w_arr, np.stack(centres) if centres else None,
-                  np.stack(edges) if edges else None, meta=meta)
+                  np.stack(edges) if edges else None, meta=meta, exploit=exploit)
+
+
+def _exploit_centres(space: SearchSpace, source: Any, plan: Any, meta: dict[str, Any]) -> np.ndarray | None:
+    """Exploit centres (plan entries of stratum ``exploit`` at position 0) whose complete neighbourhood
+    ``source`` holds, in planning order; the others are counted in ``meta["exploit_incomplete"]``."""
+    if "position" not in plan.columns:
+        return None
+    rows = plan[(plan["stratum"] == "exploit") & (plan["position"] == 0)]["arch"].drop_duplicates()
+    if len(rows) == 0:
+        return None
+    cand = space.from_strings(rows)
+    keep = [c for c in cand if source.holds(c[None])[0] and source.holds(space.neighbours(c)).all()]
+    meta["exploit_incomplete"] = len(cand) - len(keep)
+    return np.stack(keep) if keep else None
 
 
 __all__ = ["strata_from_plan", "uniform", "random_walks", "neighbourhoods", "exhaustive", "hill_climb", "neutral_walks",

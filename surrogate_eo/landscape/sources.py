@@ -22,6 +22,7 @@ to cover their whole space.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -86,10 +87,12 @@ def table_source(table: ReferenceTable | str | Path, column: str,
     """A fitness source over one column of a reference table (a loaded table or a CSV path).
 
     >>> from surrogate_eo.reference import load_nb201
-    >>> src = table_source(load_nb201(), "CIFAR10TestAccuracy200Epochs")  # doctest: +SKIP
+    >>> src = table_source(load_nb201(), "CIFAR10TestAccuracy200Epochs")
+    >>> src.name, src.space.name
+    ('nb201:CIFAR10TestAccuracy200Epochs', 'nb201')
     """
     if not isinstance(table, ReferenceTable):
-        table = ReferenceTable.from_csv(table, space)
+        table = open_table(table, space)
     return table.source(column)
 
 
@@ -307,11 +310,120 @@ class DatabaseSource(LookupSource):
         self.db, self.task, self.metric, self.epoch = db, task, metric, epoch
 
     def strata(self) -> Any:
-        """The campaign's strata as far as the database holds them (see :func:`.samplers.strata_from_plan`)."""
+        """The campaign's strata as far as the database holds them (see :func:`.samplers.strata_from_plan`),
+        with the exploit centres (:meth:`exploit_centres`) of a second wave."""
         from .samplers import strata_from_plan
 
-        return strata_from_plan(self, self.db, self.task)
+        st = strata_from_plan(self, self.db, self.task)
+        ex = self.exploit_centres()
+        if ex is not None:
+            st.exploit = ex
+        return st
+
+    def exploit_centres(self) -> np.ndarray | None:
+        """Centres of the plan's ``exploit`` stratum whose centre and complete neighbourhood are held.
+
+        An exploit entry at position 0 of its group is a centre (the surrogate's predicted-best
+        arch); positions ``j >= 1`` are its neighbours (``surrogate-eo plan --exploit-from``).
+        An exploit stratum planned without neighbourhoods (every arch in group 0) has no centres.
+        Returns ``(k, d)`` archs in rank order, or None.
+        """
+        plan = self.db.plan_entries(stratum="exploit", task=self.task) if hasattr(self.db, "plan_entries") else None
+        if plan is None or len(plan) == 0:
+            return None
+        sp = self._space
+        keep = []
+        for _, g in plan.drop_duplicates(["group", "position"]).sort_values(["group", "position"]).groupby("group"):
+            c = g[g["position"] == 0]["arch"]
+            if len(c) == 0 or len(g) < 2:
+                continue
+            centre = sp.from_string(str(c.iloc[0]))
+            if self.holds(centre[None])[0] and self.holds(sp.neighbours(centre)).all():
+                keep.append(centre)
+        return np.stack(keep) if keep else None
+
+
+# ------------------------------------------------------------------ naming a source in text
+#: Kinds of source spec ``KIND:PATH:NAME`` (the one syntax of every CLI command).
+SPEC_KINDS = ("table", "surrogate", "db")
+SPEC_HELP = "table:FILE.csv:COLUMN | surrogate:DIR:TASK | db:DB.parquet:TASK"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A parsed source spec: ``kind`` (table, surrogate, db), ``path`` and ``name`` (column or task)."""
+
+    kind: str
+    path: Path
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.path}:{self.name}"
+
+
+def parse_source(spec: str) -> SourceSpec:
+    """Split ``KIND:PATH:NAME`` (the last ``:`` separates the column or task, so paths may contain ``:``).
+
+    >>> parse_source("table:nb201/nats_bench.csv:CIFAR10TestAccuracy200Epochs").kind
+    'table'
+    >>> parse_source("db:C:/runs/db.parquet:so2sat-s2").path.as_posix()
+    'C:/runs/db.parquet'
+    """
+    kind, sep, rest = str(spec).partition(":")
+    path, sep2, name = rest.rpartition(":")
+    if not sep or not sep2 or kind not in SPEC_KINDS or not path or not name:
+        raise LandscapeError(f"source {spec!r} is not KIND:PATH:NAME with KIND one of {', '.join(SPEC_KINDS)}; "
+                             "e.g. table:nats_bench.csv:CIFAR10TestAccuracy200Epochs, surrogate:bench/:so2sat-s2, "
+                             "db:ground_truth/db.parquet:so2sat-s2")
+    return SourceSpec(kind, Path(path), name)
+
+
+def open_table(path: str | Path, space: str | SearchSpace = "nb201") -> ReferenceTable:
+    """The one opener of reference tables: a CSV, or a folder holding NB201's ``nats_bench.csv``.
+
+    A folder is read by :func:`~surrogate_eo.reference.load_nb201` (both shared CSVs merged).
+    """
+    from ..reference import load_nb201
+
+    path = Path(path)
+    if not path.exists():
+        raise LandscapeError(f"reference table {path} does not exist; give a CSV with an ArchitectureString "
+                             "column or the folder holding nats_bench.csv")
+    return load_nb201(path) if path.is_dir() else ReferenceTable.from_csv(path, space)
+
+
+def open_source(spec: str | SourceSpec, *, space: str | SearchSpace = "nb201", metric: str | None = None,
+                epoch: int | None = None, with_noise: bool = False, seed: int | None = None) -> Any:
+    """Open the fitness source a spec names (see :func:`parse_source`).
+
+    Parameters
+    ----------
+    spec : str or SourceSpec
+        ``table:FILE.csv:COLUMN``, ``surrogate:DIR:TASK`` or ``db:DB.parquet:TASK``.
+    space : str or SearchSpace, default="nb201"
+        Space of a table's architecture strings (surrogates and databases know theirs).
+    metric : str, optional
+        Metric of a surrogate (its default when None) or a database (``val_acc`` when None).
+    epoch : int, optional
+        Epoch (fidelity) of a surrogate or database metric; the final one when None.
+    with_noise, seed
+        Draw surrogate values from its noise model (seeded).
+    """
+    sp = spec if isinstance(spec, SourceSpec) else parse_source(spec)
+    if not sp.path.exists():
+        raise LandscapeError(f"source {sp}: {sp.path} does not exist")
+    if sp.kind == "table":
+        return open_table(sp.path, space).source(sp.name)
+    if sp.kind == "surrogate":
+        from ..surrogates import load
+
+        bench = load(sp.path)
+        src = BenchmarkSource(bench, sp.name, metric=metric, epoch=epoch, with_noise=with_noise, seed=seed)
+        src.fitness(bench.space.sample(1, 0))  # fail now on an unknown task / metric / epoch
+        return src
+    return DatabaseSource(sp.path, sp.name, metric=metric or "val_acc", epoch=epoch)
 
 
 __all__ = ["FitnessSource", "TableSource", "ModelSource", "BenchmarkSource", "LookupSource",
-           "DatabaseSource", "table_source", "is_complete", "check_source", "evaluate"]
+           "DatabaseSource", "table_source", "is_complete", "check_source", "evaluate", "SourceSpec",
+           "parse_source", "open_table", "open_source", "SPEC_KINDS", "SPEC_HELP"]

@@ -53,8 +53,9 @@ def summary_lines(data: ReportData) -> list[str]:
                 f"(sparse {m['sparse_kendall_tau']:.3f}), R2 {m['r2']:.3f}")
         land = data.landscape.get(t)
         if land:
-            line += f"; landscape verdict {'PASS' if land['passed'] else 'FAIL'} (score {land['score']:.3f}"
-            line += f", failed: {', '.join(land['failed'])})" if land["failed"] else ")"
+            vv = land.get("verdicts", {})
+            line += f"; landscape verdict {land['verdict']} ({', '.join(f'{m} mode: {w}' for m, w in vv.items())}"
+            line += f"; unfaithful: {', '.join(land['failed'])})" if land["failed"] else ")"
         lines.append(line)
     return lines
 

@@ -16,9 +16,12 @@ import numpy as np
 from scipy import stats
 
 from ..errors import ReportError
-from ..surrogates.ensemble import Ensemble, MultiFidelity
+from ..landscape.judge import clone_model as _clone
+from ..landscape.judge import model_template as _template
+from ..landscape.judge import out_of_fold
+from ..landscape.judge import predict_dist as _dist
 from ..surrogates.metrics import METRIC_KEYS, evaluate
-from ..surrogates.splits import kfold, learning_curve
+from ..surrogates.splits import learning_curve
 from .data import ReportOptions, plain
 
 #: Fewest archs with ok runs a task needs for out-of-fold accuracy.
@@ -80,33 +83,10 @@ def arch_strata(db: Any, task: str) -> dict[str, list[str]]:
     return {a: sorted(set(s)) for a, s in out.items()}
 
 
-def _template(entry: Any) -> Any:
-    return entry.model.base if isinstance(entry.model, MultiFidelity) else entry.model
-
-
-def _clone(template: Any, seed: int) -> Any:
-    return template.clone(seed=seed) if "seed" in template.get_params() else template.clone()
-
-
-def _dist(model: Any, archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(model, Ensemble):
-        return model.predict_dist(archs)
-    return np.asarray(model.predict(archs), dtype=float), np.zeros(len(archs))
-
-
 def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     if len(y) < 2:
         return {k: None for k in METRIC_KEYS}
     return evaluate(y, p)
-
-
-def out_of_fold(template: Any, archs: np.ndarray, y: np.ndarray, folds: int,
-                seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold mean and model spread (ensemble standard deviation; 0 for one model)."""
-    mu, sd = np.empty(len(y)), np.empty(len(y))
-    for tr, te in kfold(len(y), min(int(folds), len(y)), seed=seed):
-        mu[te], sd[te] = _dist(_clone(template, seed).fit(archs[tr], y[tr]), archs[te])
-    return mu, sd
 
 
 def accuracy_section(db: Any, bench: Any, task: str, metric: str,
@@ -206,8 +186,11 @@ def _calibration(db: Any, task: str, metric: str, entry: Any, space: str, string
                  sd: np.ndarray, options: ReportOptions) -> dict[str, Any]:
     """Observed vs nominal coverage of single-seed results by the out-of-fold predictive interval.
 
-    The interval is ``mean ± z·sqrt(σ_model² + σ_seed²)`` (what ``with_noise=True`` samples
-    from); "model only" uses the ensemble spread σ_model alone.
+    With the entry's calibrated noise model (conformal model error + seed
+    noise, what ``with_noise=True`` samples from) the interval at level L is
+    ``mean ± NoiseModel.interval(L, "single")`` and "model only" uses the
+    model-error half-width alone (``kind="mean"``). Older entries without one
+    use ``mean ± z·sqrt(σ_model² + σ_seed²)`` and the ensemble spread σ_model.
     """
     s_strings, s_y = db.targets(task, metric, epoch=entry.epoch, seed_average=False, space=space)
     pos = {s: i for i, s in enumerate(strings)}
@@ -219,15 +202,21 @@ def _calibration(db: Any, task: str, metric: str, entry: Any, space: str, string
     resid = np.abs(obs - mu[at])
     levels = np.asarray(options.calibration_levels, dtype=float)
     z = stats.norm.ppf(0.5 + levels / 2.0)
-    full = [(resid <= zz * sigma).mean() if len(obs) else float("nan") for zz in z]
-    model = [(resid <= zz * sd[at]).mean() if len(obs) else float("nan") for zz in z]
+    nm = entry.noise_model if entry.transform == "identity" else None
+    if nm is not None:
+        full = [(resid <= nm.interval(lv, "single")).mean() if len(obs) else float("nan") for lv in levels]
+        model = [(resid <= nm.interval(lv, "mean")).mean() if len(obs) else float("nan") for lv in levels]
+        sigma = np.full(len(obs), nm.std("single"))
+    else:
+        full = [(resid <= zz * sigma).mean() if len(obs) else float("nan") for zz in z]
+        model = [(resid <= zz * sd[at]).mean() if len(obs) else float("nan") for zz in z]
     with np.errstate(divide="ignore", invalid="ignore"):
         zscores = np.where(sigma > 0, (obs - mu[at]) / np.where(sigma > 0, sigma, 1), np.nan)
     return {"levels": levels, "observed": full, "observed_model_only": model, "n_obs": int(len(obs)),
             "noise_std": noise, "model_std_mean": float(sd.mean()),
             "degenerate": bool(len(sigma) == 0 or float(sigma.max()) == 0.0),
             "z_std": float(np.nanstd(zscores)) if np.isfinite(zscores).any() else None,
-            "stored": entry.info.get("noise")}
+            "stored": entry.info.get("noise"), "method": "conformal" if nm is not None else "gaussian"}
 
 
 __all__ = ["MIN_ARCHS", "accuracy_section", "arch_strata", "campaign_section", "out_of_fold", "seed_noise"]

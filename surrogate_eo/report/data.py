@@ -21,6 +21,7 @@ read it.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -85,6 +86,9 @@ class ReportOptions:
         Most points per series kept for scatter plots (a seeded subsample).
     hist_bins : int, default=40
         Bins of the fitness histograms.
+    synthetic : str, optional
+        Say so when the ground truth was trained on synthetic data: a short description
+        (e.g. ``"synthetic So2Sat-format data from surrogate-eo demo"``); the report states it.
     """
 
     cv_folds: int = 5
@@ -96,6 +100,7 @@ class ReportOptions:
     seed: int = 0
     max_points: int = 2000
     hist_bins: int = 40
+    synthetic: str | None = None
 
     def __post_init__(self) -> None:
         if int(self.cv_folds) < 2:
@@ -196,26 +201,19 @@ def check_inputs(db: Any, bench: Any, tasks: Sequence[str] | None) -> list[str]:
 
 @contextmanager
 def progress_steps(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar over ``total`` named steps; yields ``step(description)``."""
-    if not enabled:
-        yield lambda _desc: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """Progress over ``total`` named steps (a bar on a terminal, plain lines otherwise); yields ``step(description)``."""
+    from .._progress import Progress
 
-    with Progress(TextColumn("[bold]report[/] {task.description}"), BarColumn(), TimeElapsedColumn(),
-                  transient=True, console=Console(stderr=True)) as bar:
-        tid = bar.add_task("", total=total)
-        first = [True]
+    bar = Progress("report", total, enabled=enabled, unit="steps", stream=sys.stderr)
+    with bar:
+        seen = [0]
 
         def step(desc: str) -> None:
-            if not first[0]:
-                bar.advance(tid)
-            first[0] = False
-            bar.update(tid, description=desc)
+            bar.update(seen[0], info=desc)
+            seen[0] += 1
 
         yield step
-        bar.update(tid, completed=total)
+        bar.update(total)
 
 
 def compute_report(db: Any, bench: Any, fidelity: Any = None, trajectories: Any = None, *,
@@ -269,7 +267,7 @@ def compute_report(db: Any, bench: Any, fidelity: Any = None, trajectories: Any 
     meta = {"title": f"Surrogate quality report: {bench.space.name} on {', '.join(task_list)}",
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "version": _version(), "space": bench.space.name, "tasks": task_list, "metrics": metric_of,
-            "sources": {k: str(v) for k, v in (sources or {}).items()},
+            "sources": {k: str(v) for k, v in (sources or {}).items()}, "synthetic": options.synthetic,
             "benchmark": bench.describe(), "database": {k: v for k, v in db.meta.items() if _jsonable(v)},
             "options": options.to_dict()}
     return ReportData(meta=plain(meta), campaign=campaign, accuracy=accuracy, landscape=landscape, search=search)

@@ -36,17 +36,18 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: #f0f2f5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td code { font-size: 11px; word-break: break-all; }
-tr.fail td:first-child, tr.fail td.status { color: var(--fail); font-weight: 600; }
-tr.pass td.status { color: var(--pass); font-weight: 600; }
+tr.fail td:first-child, tr.fail td.status, tr.unfaithful td:first-child, tr.unfaithful td.status {
+  color: var(--fail); font-weight: 600; }
+tr.pass td.status, tr.faithful td.status { color: var(--pass); font-weight: 600; }
 tr.inconclusive td.status { color: var(--inconclusive); font-weight: 600; }
-tr.fail { background: #fdf0ef; }
+tr.fail, tr.unfaithful { background: #fdf0ef; }
 figure { margin: 12px 0 24px; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 .callout { border-left: 5px solid var(--info); background: #eef4fb; padding: 8px 14px; margin: 10px 0;
            border-radius: 0 6px 6px 0; }
-.callout.pass { border-color: var(--pass); background: #edf7ef; }
-.callout.fail { border-color: var(--fail); background: #fdf0ef; }
+.callout.pass, .callout.faithful { border-color: var(--pass); background: #edf7ef; }
+.callout.fail, .callout.unfaithful { border-color: var(--fail); background: #fdf0ef; }
 .callout.inconclusive { border-color: var(--inconclusive); background: #fff6e5; }
 .callout b { margin-right: 6px; }
 ul.reasons li { margin-bottom: 4px; }

@@ -2,9 +2,10 @@
 
 A verdict (:class:`~surrogate_eo.landscape.Verdict`) comes in as an object,
 its JSON (``surrogate-eo fidelity --json``) or not at all — then the report
-computes it, with the **paired** landscape taken from the out-of-fold
-predictions at the campaign's archs (the surrogate never saw the arch it is
-judged on there). Histograms and FDC scatters need the sampled fitness values,
+computes it with :func:`~surrogate_eo.landscape.judge.judge`, the entry point
+``surrogate-eo fidelity`` uses too, with the **paired** landscape taken from the
+out-of-fold predictions at the campaign's archs (the same folds and seed as the
+accuracy section, so the same inputs give the same verdict as the CLI). Histograms and FDC scatters need the sampled fitness values,
 which a verdict object carries and its JSON does not; for a JSON they are
 drawn again from the database and the benchmark with the verdict's own plans
 and seed.
@@ -32,8 +33,11 @@ MAP_FEATURES = ("fitness_quantiles", "neutrality", "information_content", "persi
 
 def _read_verdict(item: Any, where: str) -> tuple[Any, dict[str, Any], str]:
     """(Verdict object or None, verdict dict, origin) of one fidelity input."""
-    from ..landscape.fidelity import SCHEMA, Verdict
+    from ..landscape.judge import Judgement
+    from ..landscape.verdict import SCHEMA, Verdict
 
+    if isinstance(item, Judgement):
+        return item.verdict, item.to_dict(), "given as a Judgement object"
     if isinstance(item, Verdict):
         return item, item.to_dict(), "given as a Verdict object"
     origin = "given as a dict"
@@ -107,16 +111,22 @@ def _sources(db: Any, bench: Any, task: str, metric: str) -> tuple[Any, Any, Any
     return entry, truth, BenchmarkSource(bench, task, metric=metric, epoch=entry.epoch)
 
 
-def compute_verdict(db: Any, bench: Any, task: str, metric: str, oof: Mapping[str, Any],
+def compute_verdict(db: Any, bench: Any, task: str, metric: str, oof: Mapping[str, Any] | None,
                     options: ReportOptions) -> Any:
-    """The fidelity verdict of ``bench`` against the database, paired on out-of-fold predictions."""
-    from ..landscape import LookupSource, SamplingPlan, fidelity
+    """The fidelity :class:`~surrogate_eo.landscape.judge.Judgement` of ``bench`` against the database.
+
+    Computed by :func:`~surrogate_eo.landscape.judge.judge` (value mode; the rank mode's outcome
+    comes with it), paired on out-of-fold predictions: ``oof`` (from the accuracy section, the same
+    :func:`~surrogate_eo.landscape.judge.out_of_fold` with the same folds and seed) or refitted here.
+    """
+    from ..landscape import SamplingPlan
+    from ..landscape.judge import judge
 
     _, truth, sur = _sources(db, bench, task, metric)
-    paired = LookupSource(bench.space, oof["archs"], oof["pred"], name=f"out-of-fold:{task}:{metric}")
     plan = options.plan or SamplingPlan()
-    return fidelity(truth, sur, plan=plan, surrogate_plan=options.surrogate_plan or plan, seed=int(options.seed),
-                    truth_adaptive=False, paired=paired)
+    pre = None if oof is None else (np.asarray(oof["archs"]), np.asarray(oof["pred"], dtype=float))
+    return judge(truth, sur, mode="value", paired="out-of-fold", folds=int(options.cv_folds), plan=plan,
+                 surrogate_plan=options.surrogate_plan or plan, seed=int(options.seed), oof=pre)
 
 
 def _samples(obj: Any, vd: Mapping[str, Any], db: Any, bench: Any, task: str, metric: str) -> dict[str, Any]:
@@ -153,8 +163,7 @@ def _features(vd: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _reason(c: Mapping[str, Any], level: float) -> str:
-    from ..landscape import Tolerance
-
+    """Why a comparison came out as it did: the verdict's own reason, then its interval against the band."""
     tol = c["tolerance"]
     parts = []
     if tol.get("abs") is not None:
@@ -162,22 +171,18 @@ def _reason(c: Mapping[str, Any], level: float) -> str:
     if tol.get("ratio") is not None:
         parts.append(f"within a factor {tol['ratio']:g}")
     tol_text = " or ".join(parts) + (f"; {tol['why']}" if tol.get("why") else "")
-    t, s, z = c.get("truth"), c.get("surrogate"), c.get("z")
+    t, s = c.get("truth"), c.get("surrogate")
+    own = str(c.get("reason") or "").rstrip(".")
     if t is None or s is None:
         which = "surrogate's" if s is None else "ground truth's"
-        return f"the {which} landscape does not yield this feature (no value), so it cannot match"
+        return own or f"the {which} landscape does not yield this feature (no value)"
     lo, hi = c["ci"]
-    band = Tolerance(abs=tol.get("abs"), ratio=tol.get("ratio")).band(float(t))
-    ci = f"{round(100 * level)}% CI [{_f(lo)}, {_f(hi)}]"
-    band_text = f"allowed band [{band[0]:+.4g}, {band[1]:+.4g}] ({tol_text})"
-    if c["status"] == "fail":
-        side = "above" if lo is not None and lo > band[1] else "below"
-        return (f"surrogate - truth = {c['diff']:+.4g}; its {ci} lies entirely {side} the {band_text}; "
-                f"z = {_f(z, '.2f')} tolerance units")
-    if c["status"] == "inconclusive":
-        return (f"surrogate - truth = {c['diff']:+.4g} is outside the {band_text} (z = {_f(z, '.2f')}), but its "
-                f"{ci} reaches into the band: more ground truth is needed to tell")
-    return f"surrogate - truth = {c['diff']:+.4g} is inside the {band_text} (z = {_f(z, '.2f')})"
+    band = c.get("band") or [None, None]
+    ci = f"simultaneous {round(100 * level)}% CI [{_f(lo)}, {_f(hi)}]"
+    band_text = f"allowed band [{_f(band[0])}, {_f(band[1])}] ({tol_text})"
+    where = {"faithful": "inside", "unfaithful": "entirely outside"}.get(c["verdict"], "partly outside")
+    text = f"surrogate - truth = {_f(c['diff'])}; its {ci} lies {where} the {band_text}"
+    return f"{own}: {text}" if own else text
 
 
 def _f(x: Any, fmt: str = "+.4g") -> str:
@@ -196,8 +201,9 @@ def landscape_section(db: Any, bench: Any, task: str, metric: str, verdict_in: A
     from ..landscape.features.distribution import nearest_distance
 
     if verdict_in is None:
-        obj = compute_verdict(db, bench, task, metric, oof, options)
-        vd, origin = obj.to_dict(), "computed by the report (paired landscape: out-of-fold predictions)"
+        j = compute_verdict(db, bench, task, metric, oof, options)
+        obj, vd = j.verdict, j.to_dict()
+        origin = f"computed by the report (paired landscape: {j.paired_by})"
     else:
         obj, vd, origin = verdict_in
     fps = vd["footprints"]
@@ -225,9 +231,9 @@ def landscape_section(db: Any, bench: Any, task: str, metric: str, verdict_in: A
                         options.hist_bins + 1)
     hist = {"edges": edges, **{m: np.histogram(np.asarray(smp["data"][m].f_points, float), bins=edges,
                                                density=True)[0] for m in MODES}}
+    level = float(vd.get("ci_level", level))
     comps = [{**c, "label": c["feature"] if c.get("key") is None else f"{c['feature']}[{c['key']}]",
-              "reason": _reason(c, level)} for c in vd["comparisons"]]
-    counts = vd.get("counts") or {s: sum(c["status"] == s for c in comps) for s in ("pass", "inconclusive", "fail")}
+              "why": _reason(c, level)} for c in vd["comparisons"]]
     autocorr = {}
     for m in MODES:
         a = (feats.get("autocorrelation") or {}).get(m)
@@ -236,8 +242,8 @@ def landscape_section(db: Any, bench: Any, task: str, metric: str, verdict_in: A
             autocorr[m] = {"lags": [int(float(x)) for x in lags], "rho": [a["value"][x] for x in lags],
                            "lo": [a["ci"][x][0] for x in lags], "hi": [a["ci"][x][1] for x in lags]}
     return plain({
-        "origin": origin, "passed": bool(vd.get("passed")), "score": vd.get("score"), "counts": counts,
-        "failed": sorted({c["label"] for c in comps if c["status"] == "fail"}),
+        "origin": origin, **verdict_summary(vd), "score": vd.get("score"), "counts": vd.get("counts", {}),
+        "failed": sorted({c["label"] for c in comps if c.get("judged", True) and c["verdict"] == "unfaithful"}),
         "agreement": vd.get("agreement", {}), "ci_level": level, "comparisons": comps,
         "sources": {m: fps[m].get("source") for m in MODES},
         "strata": {m: fps[m].get("strata") for m in MODES},
@@ -248,4 +254,21 @@ def landscape_section(db: Any, bench: Any, task: str, metric: str, verdict_in: A
     })
 
 
-__all__ = ["MODES", "compute_verdict", "landscape_section", "verdict_inputs"]
+def verdict_summary(vd: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict's outcome in both modes, what would settle it, and whether the campaign is too small.
+
+    ``too_small`` comes from the evidence rule (comparisons inconclusive for lack of resampling
+    units, i.e. runs needed), never from the campaign's name.
+    """
+    verdicts = dict(vd.get("verdicts") or {vd.get("mode", "value"): vd["verdict"]})
+    needed = {m: dict(r) for m, r in (vd.get("runs_needed_by_mode") or {}).items()}
+    if not needed and vd.get("runs_needed"):
+        needed = {vd.get("mode", "value"): dict(vd["runs_needed"])}
+    too_small = {m: verdicts[m] == "inconclusive" and bool(needed.get(m)) for m in verdicts}
+    judge = vd.get("judge") or {}
+    return {"verdict": vd["verdict"], "mode": vd.get("mode", "value"), "verdicts": verdicts,
+            "runs_needed": needed, "too_small": too_small, "paired_by": judge.get("paired"),
+            "warnings": list(judge.get("warnings", []))}
+
+
+__all__ = ["MODES", "compute_verdict", "landscape_section", "verdict_inputs", "verdict_summary"]

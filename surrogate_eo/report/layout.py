@@ -14,7 +14,8 @@ from typing import Any
 
 from .plots import Figure, metric_axis
 
-STATUS_WORD = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "info": "NOTE"}
+STATUS_WORD = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "info": "NOTE",
+               "faithful": "FAITHFUL", "unfaithful": "UNFAITHFUL"}
 
 
 @dataclass
@@ -23,7 +24,7 @@ class Block:
 
     ``kind`` is ``"p"`` (``text``), ``"table"`` (``columns``, ``rows``, optional
     ``text`` caption and per-row ``statuses``), ``"figure"`` (``figure``),
-    ``"callout"`` (``status``: pass / fail / inconclusive / info, ``text``) or
+    ``"callout"`` (``status``: pass / fail / faithful / unfaithful / inconclusive / info, ``text``) or
     ``"list"`` (``items``).
     """
 
@@ -81,12 +82,12 @@ def _summary(d: Mapping[str, Any]) -> Section:
         a, land = d["accuracy"][t], d["landscape"].get(t)
         m = a["metrics"][0]
         _, scale, unit = metric_axis(a["metric"])
-        verdict = "n/a" if not land else ("PASS" if land["passed"] else "FAIL")
+        vv = (land or {}).get("verdicts", {})
         rows.append([t, a["metric"], num(a["n_archs"]), num(m["kendall_tau"], ".3f"),
                      num(m["sparse_kendall_tau"], ".3f"), num(m["r2"], ".3f"),
-                     f"{num(scale * m['rmse'], '.3g')} {unit}", verdict,
-                     num(land["score"], ".3f") if land else "n/a", ", ".join(land["failed"]) if land else ""])
-        statuses.append("" if not land else ("pass" if land["passed"] else "fail"))
+                     f"{num(scale * m['rmse'], '.3g')} {unit}", vv.get("value", "n/a"), vv.get("rank", "n/a"),
+                     ", ".join(land["failed"]) if land else ""])
+        statuses.append("" if not land else land["verdict"])
     camp = d["campaign"]
     st = camp["statuses"]
     blocks = [Block("p", f"{camp['n_runs']:,} training runs of {camp['n_archs']:,} architectures in the "
@@ -96,18 +97,40 @@ def _summary(d: Mapping[str, Any]) -> Section:
                          f"{len(d['meta']['benchmark']['entries'])} fitted model(s)."),
               Block("table", "Accuracy is out-of-fold; the verdict compares landscape features of ground truth and "
                              "surrogate (details below).",
-                    ["task", "metric", "archs", "Kendall τ", "sparse τ", "R²", "RMSE", "verdict", "score",
-                     "failed features"], rows, statuses)]
+                    ["task", "metric", "archs", "Kendall τ", "sparse τ", "R²", "RMSE", "verdict (values)",
+                     "verdict (ranks)", "unfaithful features"], rows, statuses)]
+    synthetic = d["meta"].get("synthetic")
+    if synthetic:
+        blocks.append(Block("callout", status="info", text=f"The ground truth was trained on SYNTHETIC data "
+                                                           f"({synthetic}), not on real So2Sat LCZ42: these "
+                                                           "numbers exercise the pipeline and say nothing about "
+                                                           "real Earth-observation NAS."))
     for t in d["meta"]["tasks"]:
         land = d["landscape"].get(t)
         if land:
-            n = land["counts"]
-            blocks.append(Block("callout", status="pass" if land["passed"] else "fail",
-                                text=f"{t}: the surrogate's landscape {'is' if land['passed'] else 'is NOT'} faithful "
-                                     f"to the ground truth ({n.get('fail', 0)} failed, {n.get('inconclusive', 0)} "
-                                     f"inconclusive, {n.get('pass', 0)} passed comparisons; score "
-                                     f"{num(land['score'], '.3f')})."))
+            blocks += [Block("callout", status=land["verdicts"][m], text=verdict_line(t, land, m))
+                       for m in ("value", "rank") if m in land.get("verdicts", {})]
     return Section("Summary", "summary", blocks)
+
+
+_MODE_MEANING = {"value": "for benchmarking values, every judged feature",
+                 "rank": "for comparison-based search, rank-invariant features only"}
+
+
+def verdict_line(task: str, land: Mapping[str, Any], mode: str) -> str:
+    """One sentence: the outcome in ``mode``, its counts, and (inconclusive) the runs that would settle it."""
+    word = land["verdicts"][mode]
+    n = (land.get("counts") or {}).get(mode, {})
+    text = {"faithful": "is faithful to the ground truth", "unfaithful": "is NOT faithful to the ground truth",
+            "inconclusive": "cannot be judged yet"}[word]
+    out = (f"{task}, {mode} mode ({_MODE_MEANING.get(mode, mode)}): the surrogate's landscape {text}; "
+           f"{n.get('unfaithful', 0)} unfaithful, {n.get('inconclusive', 0)} inconclusive, "
+           f"{n.get('faithful', 0)} faithful comparisons.")
+    need = (land.get("runs_needed") or {}).get(mode) or {}
+    if (land.get("too_small") or {}).get(mode):
+        out += (" The campaign is too small for a conclusive verdict: runs needed "
+                + ", ".join(f"~{int(v):,} more {k}" for k, v in need.items()) + ".")
+    return out
 
 
 # ---------------------------------------------------------------------- campaign
@@ -236,9 +259,9 @@ def _feature_rows(land: Mapping[str, Any], skip: Sequence[str] = ()) -> tuple[li
                     continue
                 v, ci = (rec["value"], rec["ci"]) if k is None else (rec["value"].get(k), rec["ci"].get(k))
                 cells.append(num(v) + _ci(ci))
-            st = [c["status"] for c in comps if c["feature"] == name and c.get("key") == k]
-            status = next((s for s in ("fail", "inconclusive", "pass") if s in st), "")
-            cells.insert(1, STATUS_WORD[status] if status else "not judged")
+            st = [c["verdict"] for c in comps if c["feature"] == name and c.get("key") == k and c.get("judged", True)]
+            status = next((s for s in ("unfaithful", "inconclusive", "faithful") if s in st), "")
+            cells.insert(1, status or "not judged")
             rows.append(cells)
             statuses.append(status)
     return rows, statuses
@@ -280,40 +303,46 @@ def _landscape(d: Mapping[str, Any], figures: Sequence[Figure]) -> list[Section]
 
 def _verdict(d: Mapping[str, Any]) -> list[Section]:
     out = [Section("Verdict", "verdict", [Block(
-        "p", "A comparison fails when the whole confidence interval of surrogate - truth lies outside the "
-             "feature's tolerance band (the surrogate is shown to differ), passes when the point difference is "
-             "inside it, and is inconclusive otherwise (too little ground truth to tell). The surrogate is faithful "
-             "when no comparison fails; the score is the mean of 2^(-z²), z = difference in tolerance units.")])]
+        "p", "Every judged comparison gets a simultaneous confidence interval of surrogate - truth (family-wise "
+             "over all judged comparisons). It is faithful when the whole interval lies inside the feature's "
+             "tolerance band, unfaithful when the whole interval lies outside it, and inconclusive otherwise or "
+             "when too few resampling units (walks, neighbourhoods, points) back it. The surrogate is faithful "
+             "when every judged comparison is, unfaithful when any is, else inconclusive. Value mode judges "
+             "every feature; rank mode only the rank-invariant ones (what comparison-based optimisers see).")])]
     for t, land in d["landscape"].items():
-        n = land["counts"]
         ag = land.get("agreement") or {}
-        blocks = [Block("callout", status="pass" if land["passed"] else "fail",
-                        text=f"score {num(land['score'], '.3f')}; "
-                             f"{n.get('fail', 0)} failed, {n.get('inconclusive', 0)} inconclusive, {n.get('pass', 0)} "
-                             f"passed of {len(land['comparisons'])} comparisons. Kendall τ of truth and paired "
-                             f"surrogate at the campaign's uniform archs: {num(ag.get('kendall_tau'), '.3f')} "
-                             f"(n = {ag.get('n', 'n/a')}).")]
-        fails = [c for c in land["comparisons"] if c["status"] == "fail"]
-        inc = [c for c in land["comparisons"] if c["status"] == "inconclusive"]
+        blocks = [Block("callout", status=land["verdicts"][m], text=verdict_line(t, land, m))
+                  for m in ("value", "rank") if m in land.get("verdicts", {})]
+        blocks.append(Block("p", f"Paired predictions: {land.get('paired_by') or 'as given in the verdict'}. "
+                                 f"Kendall τ of truth and paired surrogate at the campaign's uniform archs: "
+                                 f"{num(ag.get('kendall_tau'), '.3f')} (n = {ag.get('n', 'n/a')})."))
+        for w in land.get("warnings", []):
+            blocks.append(Block("callout", status="info", text=f"Warning: {w}."))
+        judged = [c for c in land["comparisons"] if c.get("judged", True)]
+        fails = [c for c in judged if c["verdict"] == "unfaithful"]
+        inc = [c for c in judged if c["verdict"] == "inconclusive"]
         if fails:
-            blocks.append(Block("p", "Failed, and why:"))
-            blocks.append(Block("list", items=[f"{c['label']} ({c['mode']}): {c['reason']}." for c in fails]))
+            blocks.append(Block("p", "Unfaithful, and why:"))
+            blocks.append(Block("list", items=[f"{c['label']} ({c['kind']}): {c['why']}." for c in fails]))
         else:
-            blocks.append(Block("p", "No feature failed."))
+            blocks.append(Block("p", "No comparison is unfaithful."))
         if inc:
             blocks.append(Block("p", "Inconclusive:"))
-            blocks.append(Block("list", items=[f"{c['label']} ({c['mode']}): {c['reason']}." for c in inc]))
+            blocks.append(Block("list", items=[f"{c['label']} ({c['kind']}): {c['why']}." for c in inc]))
         rows = []
         for c in land["comparisons"]:
             tol = c["tolerance"]
             tt = " or ".join(x for x in (f"±{tol['abs']:g}" if tol.get("abs") is not None else "",
                                          f"×{tol['ratio']:g}" if tol.get("ratio") is not None else "") if x)
-            rows.append([STATUS_WORD[c["status"]], c["mode"], c["label"], num(c["truth"]), num(c["surrogate"]),
-                         num(c["diff"], "+.4g") + _ci(c["ci"], "+.3g"), tt, num(c["z"], ".2f"), num(c["score"], ".2f")])
-        blocks.append(Block("table", "Every comparison (diff = surrogate - truth with its CI; tolerance in metric "
-                                     "units or as a ratio; z in tolerance units).",
-                            ["status", "mode", "feature", "truth", "surrogate", "diff [CI]", "tolerance", "z",
-                             "score"], rows, [c["status"] for c in land["comparisons"]]))
+            rows.append([c["verdict"] if c.get("judged", True) else "not judged", c["kind"], c["label"],
+                         "yes" if c.get("rank_invariant") else "no", num(c["truth"]), num(c["surrogate"]),
+                         num(c["diff"], "+.4g") + _ci(c["ci"], "+.3g"), tt, num(c.get("n_units")),
+                         str(c.get("reason") or "")])
+        blocks.append(Block("table", "Every comparison (diff = surrogate - truth with its simultaneous CI; tolerance "
+                                     "in metric units or as a ratio; units = resampling units behind it).",
+                            ["verdict", "kind", "feature", "rank mode", "truth", "surrogate", "diff [CI]", "tolerance",
+                             "units", "reason"], rows,
+                            [c["verdict"] if c.get("judged", True) else "" for c in land["comparisons"]]))
         out.append(Section(f"Verdict on {t}", _anchor("verdict", t), blocks, level=3))
     return out
 
@@ -323,8 +352,8 @@ def _search(d: Mapping[str, Any], figures: Sequence[Figure]) -> Section:
     s = d.get("search")
     if not s:
         return Section("Optimiser trajectories", "search", [Block(
-            "p", "No optimiser trajectories were given. Run `surrogate-eo search` / `compare_optimizers` and pass "
-                 "the saved files with --trajectories to add this section.")])
+            "p", "No optimiser trajectories were given. Run surrogate-eo search run or surrogate-eo search compare "
+                 "and pass the saved files with --trajectories to add this section.")])
     metric = next(iter(d["meta"]["metrics"].values()), "val_acc")
     _, scale, unit = metric_axis(metric)
     blocks = []

@@ -70,6 +70,18 @@ def to_png(fig: Any, top: float = 1.0, tight: bool = True) -> bytes:
     return buf.getvalue()
 
 
+def count_axis(axis: Any) -> None:
+    """Integer ticks only, for an axis that counts things (runs, archs, evaluations)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def legend_outside(ax: Any, **kw: Any) -> Any:
+    """The legend to the right of the axes, where it cannot cover bars or points."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
+
+
 def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
     c = min(n, ncols)
     return -(-n // c), c
@@ -99,8 +111,9 @@ def fig_campaign(d: Mapping[str, Any]) -> Figure:
         ax.set_title(f"runs per stratum: {t}")
         ax.set_xlabel("stratum (campaign sampling group)")
         ax.set_ylabel("training runs (count)")
+        count_axis(ax.yaxis)
         ax.tick_params(axis="x", labelrotation=20)
-        ax.legend(title="status", fontsize=8)
+        legend_outside(ax, title="status", fontsize=8)
         ax.margins(y=0.12)
     _hide_unused(axes, len(tasks))
     return Figure("campaign_runs", "campaign", "Runs per stratum and status",
@@ -123,7 +136,8 @@ def fig_noise(d: Mapping[str, Any]) -> Figure | None:
         ax.set_title(f"seed-to-seed noise: {t} ({v['n_archs_repeated']} archs, up to {v['max_seeds_per_arch']} seeds)")
         ax.set_xlabel(f"standard deviation across seeds ({unit or 'metric units'})")
         ax.set_ylabel("archs (count)")
-        ax.legend(fontsize=8)
+        count_axis(ax.yaxis)
+        legend_outside(ax, fontsize=8)
     _hide_unused(axes, len(noise))
     return Figure("campaign_noise", "campaign", "Seed-to-seed noise",
                   "Spread of the metric across training seeds of the same architecture; the pooled standard "
@@ -212,6 +226,8 @@ def fig_learning_curve(d: Mapping[str, Any], task: str) -> Figure | None:
         row_axes[1].set_ylabel(f"error ({unit or 'metric units'})")
         for ax, what in zip(row_axes, ("ranking", "error")):
             ax.set_xlabel("training archs (count)")
+            if ax.get_xscale() == "linear":
+                count_axis(ax.xaxis)
             ax.set_title(f"learning curve, {what}: {t}")
             ax.legend(fontsize=8)
             ax.grid(alpha=0.3)

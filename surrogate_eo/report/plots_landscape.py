@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .landscape import MAP_FEATURES, MODES
-from .plots import MODE_COLOURS, MODE_LABELS, Figure, metric_axis, new_figure, to_png
+from .plots import MODE_COLOURS, MODE_LABELS, Figure, count_axis, metric_axis, new_figure, to_png
 
 _STATUS_COLOURS = {"fail": "#d62728", "inconclusive": "#ff7f0e", "pass": "#2ca02c"}
 
@@ -47,7 +47,7 @@ def fig_feature_bars(d: Mapping[str, Any], task: str) -> Figure | None:
             rec = f.get(m)
             v = None if rec is None else rec["value"]
             if v is None:
-                ax.text(k, 0.5, "n/a", ha="center", va="center", fontsize=7, color="#777777",
+                ax.text(k, 0.5, "n/a", ha="center", va="center", fontsize=7, color="#777777", clip_on=True,
                         transform=blended_transform_factory(ax.transData, ax.transAxes))
                 continue
             lo, hi = _err(v, rec["ci"])
@@ -57,6 +57,7 @@ def fig_feature_bars(d: Mapping[str, Any], task: str) -> Figure | None:
         ax.set_title(name + (f"  [{st}]" if st else ""), fontsize=8,
                      color=_STATUS_COLOURS.get(st or "", "#000000"))
         ax.set_xticks(range(3), ["truth", "paired", "fresh"], fontsize=7)
+        ax.set_xlim(-0.6, len(MODES) - 0.4)  # every slot inside the axes, so an "n/a" never sits on a tick label
         ax.tick_params(axis="y", labelsize=7)
         ax.axhline(0, color="#999999", lw=0.6)
     for ax in axes.flat[len(feats):]:
@@ -208,7 +209,7 @@ def fig_optima(d: Mapping[str, Any], task: str) -> Figure | None:
         for k, m in enumerate(MODES):
             rec = f.get(m)
             if rec is None or rec["value"] is None:
-                ax.text(k, 0.5, "n/a", ha="center", va="center", fontsize=8, color="#777777",
+                ax.text(k, 0.5, "n/a", ha="center", va="center", fontsize=8, color="#777777", clip_on=True,
                         transform=blended_transform_factory(ax.transData, ax.transAxes))
                 continue
             lo, hi = _err(rec["value"], rec["ci"])
@@ -218,6 +219,7 @@ def fig_optima(d: Mapping[str, Any], task: str) -> Figure | None:
                         va="bottom", fontsize=7, xytext=(9, 2), textcoords="offset points")
         st = _status(land, name)
         ax.set_xticks(range(3), ["truth", "paired", "fresh"])
+        ax.set_xlim(-0.6, len(MODES) - 0.4)
         ax.set_ylabel("neighbourhood centres that are local optima (%)")
         ax.set_title(name + (f"  [{st}]" if st else ""), color=_STATUS_COLOURS.get(st or "", "#000000"))
         ax.legend(fontsize=7)
@@ -228,6 +230,8 @@ def fig_optima(d: Mapping[str, Any], task: str) -> Figure | None:
                 edgecolor="white", label=f"{len(steps)} climbs")
         ax.set_xlabel("improving moves until a local optimum (steps)")
         ax.set_ylabel("hill climbs (count)")
+        count_axis(ax.xaxis)
+        count_axis(ax.yaxis)
         ax.set_title("hill climbs on the surrogate")
         ax.legend(fontsize=7)
     return Figure(f"landscape_optima_{task}", "landscape", f"Local optima ({task})",

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ReportError, SearchError
+from ..errors import ReportError, SearchError, one_line
 from .data import plain
 
 
@@ -47,8 +47,8 @@ def _read(item: Any) -> tuple[list[Any], list[dict[str, Any]]]:
             item = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ReportError(f"trajectory file {path} does not exist") from None
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ReportError(f"trajectory file {path} is not readable JSON: {exc}") from None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise ReportError(f"trajectory file {path} is not readable JSON: {one_line(str(exc), 200)}") from None
     if isinstance(item, Mapping) and item.get("schema") == TRAJ_SCHEMA:
         try:
             return [Trajectory.from_dict(dict(item), where=where)], []

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import SearchError
-from ..landscape.sources import NamedSource
+from ..landscape.sources import FitnessSource, NamedSource
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike
 from .trajectory import Trajectory
@@ -28,7 +28,7 @@ from .trajectory import Trajectory
 CostFn = Callable[[np.ndarray], np.ndarray]
 
 
-def check_source(source: Any) -> SearchSpace:
+def check_source(source: FitnessSource) -> SearchSpace:
     """Return the space of ``source`` or raise :class:`SearchError` if it is not a fitness source."""
     missing = [a for a in ("space", "fitness") if not hasattr(source, a)]
     if missing:
@@ -39,7 +39,7 @@ def check_source(source: Any) -> SearchSpace:
     return get_space(source.space)
 
 
-def source_name(source: Any) -> str:
+def source_name(source: FitnessSource) -> str:
     """The source's ``name`` attribute, or its class name."""
     return str(getattr(source, "name", type(source).__name__))
 
@@ -86,7 +86,7 @@ class Domain:
             self.keys = keys
 
     @classmethod
-    def of(cls, source: Any, candidates: BatchLike | None = None) -> Domain:
+    def of(cls, source: FitnessSource, candidates: BatchLike | None = None) -> Domain:
         """The domain of ``source``: ``candidates`` if given, else the archs a partial source holds, else the space."""
         space = check_source(source)
         if candidates is not None:
@@ -167,7 +167,7 @@ class Evaluator:
         Called with the number of new evaluations after each batch.
     """
 
-    def __init__(self, source: Any, budget: int, *, cost: CostFn | None = None, time_budget: float | None = None,
+    def __init__(self, source: FitnessSource, budget: int, *, cost: CostFn | None = None, time_budget: float | None = None,
                  progress: Callable[[int], None] | None = None) -> None:
         self.space = check_source(source)
         self.source = source
@@ -284,7 +284,7 @@ class TabulatedSource(NamedSource):
 
     complete = True
 
-    def __init__(self, source: Any, chunk: int = 4096) -> None:
+    def __init__(self, source: FitnessSource, chunk: int = 4096) -> None:
         space = check_source(source)
         if space.size > 2_000_000:
             raise SearchError(f"space {space.name!r} has {space.size:,} archs, too many to tabulate; "
@@ -299,7 +299,15 @@ class TabulatedSource(NamedSource):
         return self.values[self._space.enumeration_index(archs)]
 
 
-def runtime_cost(bench: Any, task: str) -> CostFn:
+@runtime_checkable
+class RuntimeModel(Protocol):
+    """What :func:`runtime_cost` needs of a benchmark: seconds per training run of each arch."""
+
+    def predict_runtime(self, archs: BatchLike, task: str | None = None, with_noise: bool = False,
+                        seed: Any = None) -> float | np.ndarray: ...
+
+
+def runtime_cost(bench: RuntimeModel, task: str) -> CostFn:
     """A cost model from a benchmark's runtime surrogate: ``archs -> bench.predict_runtime(archs, task=task)``.
 
     Raises :class:`SearchError` when the benchmark has no runtime model for ``task``

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SearchError
+from ..landscape.sources import FitnessSource
 from ..spaces.base import BatchLike
 from ._core import CostFn, Domain, Evaluator
 from .trajectory import Trajectory
@@ -46,13 +47,13 @@ def _positive(name: str, value: Any, minimum: int = 1) -> int:
     return int(value)
 
 
-def _setup(source: Any, budget: int, seed: Any, cost: CostFn | None, time_budget: float | None,
+def _setup(source: FitnessSource, budget: int, seed: Any, cost: CostFn | None, time_budget: float | None,
            candidates: BatchLike | None, progress: Progress | None) -> tuple[Evaluator, Domain, np.random.Generator]:
     ev = Evaluator(source, budget, cost=cost, time_budget=time_budget, progress=progress)
     return ev, Domain.of(source, candidates), np.random.default_rng(seed)
 
 
-def random_search(source: Any, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
+def random_search(source: FitnessSource, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
                   time_budget: float | None = None, candidates: BatchLike | None = None,
                   progress: Progress | None = None, batch_size: int = 100) -> Trajectory:
     """Random search: distinct archs drawn uniformly (without replacement), evaluated in batches.
@@ -78,7 +79,7 @@ def random_search(source: Any, budget: int, *, seed: int | None = None, cost: Co
     return ev.trajectory("rs", seed, {"batch_size": batch_size})
 
 
-def regularized_evolution(source: Any, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
+def regularized_evolution(source: FitnessSource, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
                           time_budget: float | None = None, candidates: BatchLike | None = None,
                           progress: Progress | None = None, population_size: int = 20, sample_size: int = 5,
                           batch_size: int = 1) -> Trajectory:
@@ -138,7 +139,7 @@ def _fresh_start(dom: Domain, ev: Evaluator, rng: np.random.Generator) -> np.nda
     return draws[0]  # pragma: no cover - a huge space with 64 seen draws in a row
 
 
-def local_search(source: Any, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
+def local_search(source: FitnessSource, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
                  time_budget: float | None = None, candidates: BatchLike | None = None,
                  progress: Progress | None = None) -> Trajectory:
     """Best-improvement local search (hill climbing) with random restarts.
@@ -197,7 +198,7 @@ def _quiet_optuna() -> Iterator[Any]:
         optuna.logging.set_verbosity(level)
 
 
-def tpe(source: Any, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
+def tpe(source: FitnessSource, budget: int, *, seed: int | None = None, cost: CostFn | None = None,
         time_budget: float | None = None, candidates: BatchLike | None = None,
         progress: Progress | None = None, n_startup_trials: int = 10, multivariate: bool = True,
         batch_size: int = 1) -> Trajectory:
@@ -275,13 +276,17 @@ def hyperparameters(name: str) -> dict[str, Any]:
             if p.kind == p.KEYWORD_ONLY and p.name not in _COMMON}
 
 
-def run_optimizer(name: str, source: Any, budget: int, **kwargs: Any) -> Trajectory:
+def run_optimizer(name: str, source: FitnessSource, budget: int, **kwargs: Any) -> Trajectory:
     """Run optimiser ``name`` on ``source``; ``kwargs`` are the common options and its hyper-parameters.
 
     Raises :class:`SearchError` for an unknown optimiser or hyper-parameter.
 
-    >>> from surrogate_eo.landscape.sources import LookupSource  # doctest: +SKIP
-    >>> traj = run_optimizer("re", source, budget=100, seed=0)    # doctest: +SKIP
+    >>> from surrogate_eo.landscape.sources import table_source
+    >>> from surrogate_eo.reference import load_nb201
+    >>> source = table_source(load_nb201(), "CIFAR10TestAccuracy200Epochs")
+    >>> traj = run_optimizer("re", source, budget=100, seed=0)
+    >>> len(traj), round(float(traj.best_fitness), 4)
+    (100, 0.9405)
     """
     fn = get_optimizer(name)
     allowed = set(hyperparameters(name)) | set(_COMMON)

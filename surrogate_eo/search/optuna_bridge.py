@@ -119,7 +119,25 @@ class BenchmarkObjective:
         return value
 
 
-def make_objective(bench: Any, task: str, metric: str = "val_acc", epoch: int | None = None,
+def _default_target(bench: Any, task: str | None, metric: str | None) -> tuple[str, str]:
+    """The benchmark's own default (task, metric): its only task; val_acc, else its only quality metric."""
+    resolve = getattr(bench, "_resolve", None)
+    if callable(resolve):
+        from ..errors import SurrogateEOError
+
+        try:
+            return resolve(task, metric)
+        except SurrogateEOError as exc:
+            raise SearchError(str(exc)) from None
+    if task is None:
+        tasks = list(getattr(bench, "tasks", []) or [])
+        if len(tasks) != 1:
+            raise SearchError(f"pass task= (the benchmark offers {', '.join(map(str, tasks)) or 'no task list'})")
+        task = str(tasks[0])
+    return task, metric or "val_acc"
+
+
+def make_objective(bench: Any, task: str | None = None, metric: str | None = None, epoch: int | None = None,
                    with_noise: bool = True, time_budget: float | None = None, seed: int = 0) -> BenchmarkObjective:
     """An objective for ``study.optimize`` (direction ``"maximize"``) over a surrogate benchmark.
 
@@ -128,10 +146,12 @@ def make_objective(bench: Any, task: str, metric: str = "val_acc", epoch: int | 
     bench : Benchmark
         From ``surrogate_eo.load(dir)``: ``predict(archs, task=, metric=, epoch=, with_noise=, seed=)``,
         ``predict_runtime(archs, task=)`` and ``space``.
-    task : str
-        E.g. ``"so2sat-s2"``.
-    metric : str, default="val_acc"
-        Predicted metric (a fraction; higher is better).
+    task : str, optional
+        E.g. ``"so2sat-s2"``; may be omitted when the benchmark has one task.
+    metric : str, optional
+        Predicted metric (a fraction; higher is better). Default: the
+        benchmark's default — ``val_acc`` when modelled, else the task's only
+        quality metric (``test_acc`` for a benchmark fitted on the NB201 table).
     epoch : int, optional
         Training epoch to predict (a lower fidelity); the final epoch when None.
     with_noise : bool, default=True
@@ -152,6 +172,11 @@ def make_objective(bench: Any, task: str, metric: str = "val_acc", epoch: int | 
     if not callable(getattr(bench, "predict", None)) or getattr(bench, "space", None) is None:
         raise SearchError(f"{type(bench).__name__} is not a benchmark (needs predict() and space); "
                           "load one with surrogate_eo.load(dir)")
+    for what, value in (("task", task), ("metric", metric)):
+        known = getattr(bench, what + "s", None)
+        if value is not None and known is not None and value not in list(known):
+            raise SearchError(f"the benchmark has no {what} {value!r}; it offers: {', '.join(map(str, known))}")
+    task, metric = _default_target(bench, task, metric)
     for what, value in (("task", task), ("metric", metric)):
         known = getattr(bench, what + "s", None)
         if known is not None and value not in list(known):

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SearchError, SurrogateEOError
+from ..landscape.sources import SPEC_KINDS as KINDS  # noqa: F401  (one spec syntax for every command)
 from ._core import CostFn, runtime_cost
-
-KINDS = ("table", "surrogate", "db")
 
 
 @dataclass
@@ -36,14 +35,15 @@ class OpenedSource:
 
 
 def parse_spec(spec: str) -> tuple[str, Path, str]:
-    """Split ``KIND:PATH:NAME`` into its parts; raises :class:`SearchError` on a malformed spec."""
-    kind, sep, rest = spec.partition(":")
-    path, sep2, name = rest.rpartition(":")
-    if not sep or not sep2 or kind not in KINDS or not path or not name:
-        raise SearchError(f"source {spec!r} is not KIND:PATH:NAME with KIND one of {', '.join(KINDS)}; "
-                          "e.g. table:nats_bench.csv:CIFAR10TestAccuracy200Epochs, surrogate:bench/:so2sat-s2, "
-                          "db:ground_truth/db.parquet:so2sat-s2")
-    return kind, Path(path), name
+    """Split ``KIND:PATH:NAME`` into its parts (:func:`~surrogate_eo.landscape.sources.parse_source`);
+    raises :class:`SearchError` on a malformed spec."""
+    from ..landscape.sources import parse_source
+
+    try:
+        sp = parse_source(spec)
+    except SurrogateEOError as exc:
+        raise SearchError(str(exc)) from None
+    return sp.kind, sp.path, sp.name
 
 
 def open_source(spec: str, *, metric: str | None = None, epoch: int | None = None, space: str = "nb201",
@@ -67,10 +67,9 @@ def open_source(spec: str, *, metric: str | None = None, epoch: int | None = Non
     if not path.exists():
         raise SearchError(f"source {spec!r}: {path} does not exist")
     if kind == "table":
-        from ..reference import ReferenceTable, load_nb201
+        from ..landscape.sources import open_table
 
-        table = load_nb201(path) if path.is_dir() else ReferenceTable.from_csv(path, space)
-        return OpenedSource(table.source(name), None, kind,
+        return OpenedSource(open_table(path, space).source(name), None, kind,
                             "a reference table has no training times; drop --time-budget or use a surrogate "
                             "with a runtime model")
     if kind == "surrogate":

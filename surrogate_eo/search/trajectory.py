@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_open, atomic_write_json
-from ..errors import SearchError
+from .._io import atomic_open, atomic_write_json, loads_json
+from ..errors import SearchError, shown
 from ..spaces import get_space
 
 #: Schema tag and version written into every saved trajectory.
@@ -172,10 +172,14 @@ class Trajectory:
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "trajectory") -> Trajectory:
         """Inverse of :meth:`to_dict`; raises :class:`SearchError` naming the bad field."""
-        if d.get("schema") != SCHEMA:
-            raise SearchError(f"{where} is not a surrogate-eo trajectory (schema {d.get('schema')!r}, "
+        if not isinstance(d, dict) or d.get("schema") != SCHEMA:
+            got = d.get("schema") if isinstance(d, dict) else type(d).__name__
+            raise SearchError(f"{where} is not a surrogate-eo trajectory (schema {shown(got, 60)}, "
                               f"expected {SCHEMA!r})")
-        if int(d.get("schema_version", -1)) > SCHEMA_VERSION:
+        version = d.get("schema_version", -1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise SearchError(f"{where}: schema_version {shown(version, 40)} is not an integer")
+        if version > SCHEMA_VERSION:
             raise SearchError(f"{where} has schema version {d.get('schema_version')}; this surrogate-eo "
                               f"reads up to {SCHEMA_VERSION}: upgrade surrogate-eo")
         try:
@@ -183,17 +187,21 @@ class Trajectory:
             vectors = d.get("vectors")
             archs = space.validate(np.asarray(vectors, dtype=np.int64).reshape(-1, space.n_dims)) \
                 if vectors else np.zeros((0, space.n_dims), dtype=np.int64)
+            fitness = np.asarray(d["fitness"], dtype=np.float64)
+            cost = None if d.get("cost") is None else np.asarray(d["cost"], dtype=np.float64)
+            if fitness.shape != (len(archs),):
+                raise SearchError(f"{where}: {len(archs)} vectors but fitness of shape {fitness.shape}; "
+                                  f"the file was edited or truncated")
             return cls(optimizer=str(d["optimizer"]), source=str(d["source"]), space=space.name,
-                       seed=d.get("seed"), archs=archs, fitness=np.asarray(d["fitness"], dtype=np.float64),
-                       cost=None if d.get("cost") is None else np.asarray(d["cost"], dtype=np.float64),
+                       seed=d.get("seed"), archs=archs, fitness=fitness, cost=cost,
                        params=dict(d.get("params") or {}), stop_reason=str(d.get("stop_reason", "budget")),
                        wall_s=float(d.get("wall_s", 0.0)), source_s=float(d.get("source_s", 0.0)))
         except SearchError:
             raise
         except KeyError as exc:
-            raise SearchError(f"{where} lacks the field {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
-            raise SearchError(f"{where} has a malformed field: {exc}") from None
+            raise SearchError(f"{where} lacks the field {shown(exc.args[0], 40)}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise SearchError(f"{where} has a malformed field: {shown(str(exc), 160)}") from None
 
     def save(self, path: str | Path) -> Path:
         """Write to ``path`` (``.json`` or ``.parquet``, chosen by the suffix), atomically."""
@@ -228,9 +236,9 @@ class Trajectory:
         suffix = path.suffix.lower()
         if suffix == ".json":
             try:
-                d = json.loads(path.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise SearchError(f"trajectory file {path} is not valid JSON: {exc}") from None
+                d = loads_json(path.read_bytes())
+            except ValueError as exc:
+                raise SearchError(f"trajectory file {path} is not valid JSON: {str(exc)[:200]}") from None
             return cls.from_dict(d, where=str(path))
         if suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
@@ -242,7 +250,12 @@ class Trajectory:
             raw = (table.schema.metadata or {}).get(b"surrogate_eo")
             if raw is None:
                 raise SearchError(f"{path} has no surrogate-eo metadata; it was not written by Trajectory.save")
-            d = json.loads(raw)
+            try:
+                d = loads_json(raw)
+            except ValueError as exc:
+                raise SearchError(f"{path}: its surrogate-eo metadata is not valid JSON ({str(exc)[:120]})") from None
+            if not isinstance(d, dict):
+                raise SearchError(f"{path}: its surrogate-eo metadata is not a JSON object")
             xs = sorted((c for c in table.column_names if c[:1] == "x" and c[1:].isdigit()), key=lambda c: int(c[1:]))
             d["vectors"] = np.stack([table.column(c).to_numpy() for c in xs], axis=1).tolist() if len(table) else []
             d["fitness"] = table.column("fitness").to_numpy().tolist()

@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from ..errors import UnknownSpaceError
+from ..errors import UnknownSpaceError, shown
 from .base import SearchSpace, as_rng
 from .cell import CellEncoding
 from .eo import EOSpace
@@ -23,8 +23,8 @@ def get_space(name: str | SearchSpace) -> SearchSpace:
     """Return the (shared) space called ``name``; a space instance is passed through."""
     if isinstance(name, SearchSpace):
         return name
-    if name not in SPACES:
-        raise UnknownSpaceError(f"unknown search space {name!r}; expected one of {', '.join(sorted(SPACES))}")
+    if not isinstance(name, str) or name not in SPACES:
+        raise UnknownSpaceError(f"unknown search space {shown(name)}; expected one of {', '.join(sorted(SPACES))}")
     if name not in _INSTANCES:
         _INSTANCES[name] = SPACES[name]()
     return _INSTANCES[name]

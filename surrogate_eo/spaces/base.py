@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Union
 
 import numpy as np
 
-from ..errors import InvalidArchitectureError
+from ..errors import InvalidArchitectureError, shown
 
 ArchLike = Union[Sequence[int], np.ndarray, str]
 BatchLike = Union[ArchLike, Iterable[ArchLike], np.ndarray]
@@ -30,6 +30,10 @@ def as_rng(seed: SeedLike) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
+
+
+#: Most architectures one call to ``sample`` draws (10^8 vectors of int64 are several GB).
+MAX_SAMPLE = 100_000_000
 
 
 class SearchSpace(ABC):
@@ -150,8 +154,8 @@ class SearchSpace(ABC):
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, seed: SeedLike = None) -> np.ndarray:
         """Draw ``n`` architectures uniformly at random, shape ``(n, d)``."""
-        if int(n) < 0:
-            raise InvalidArchitectureError(f"sample size n must be >= 0, got {n}")
+        if not 0 <= int(n) <= MAX_SAMPLE:
+            raise InvalidArchitectureError(f"sample size n must be in 0..{MAX_SAMPLE:,}, got {shown(n, 40)}")
         rng = as_rng(seed)
         return rng.integers(0, self._dims, size=(int(n), self.n_dims), dtype=np.int64)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InvalidArchitectureError
+from ..errors import InvalidArchitectureError, shown
 
 _NODE_RE = re.compile(r"^\|(.*)\|$")
 
@@ -79,11 +79,16 @@ class CellEncoding:
         if not isinstance(text, str):
             raise InvalidArchitectureError(f"{space}: expected an architecture string, got {type(text).__name__}")
         s = text.strip()
+        if "=" in s and ";" in s and space != "eo":
+            raise InvalidArchitectureError(
+                f"{space}: {shown(text)}: this is an eo arch (KEY=VALUE fields), but the space (of the benchmark "
+                f"or command) is {space}, whose strings are cells like '|OP~0|+|OP~0|OP~1|+|OP~0|OP~1|OP~2|'; "
+                f"use an eo benchmark for it")
         groups = s.split("+")
         expected_fmt = self.to_string(np.zeros(self.n_edges, dtype=int)).replace(self.ops[0], "OP")
         if len(groups) != self.n_nodes - 1:
             raise InvalidArchitectureError(
-                f"{space}: architecture string {text!r} has {len(groups)} node group(s) separated by '+', "
+                f"{space}: architecture string {shown(text)} has {len(groups)} node group(s) separated by '+', "
                 f"expected {self.n_nodes - 1} (format {expected_fmt})"
             )
         out = np.empty(self.n_edges, dtype=np.int64)
@@ -92,28 +97,28 @@ class CellEncoding:
             m = _NODE_RE.match(group)
             if not m:
                 raise InvalidArchitectureError(
-                    f"{space}: node group {i} {group!r} in {text!r} must start and end with '|' "
+                    f"{space}: node group {i} {shown(group, 40)} in {shown(text)} must start and end with '|' "
                     f"(format {expected_fmt})"
                 )
             tokens = m.group(1).split("|")
             if len(tokens) != i:
                 raise InvalidArchitectureError(
-                    f"{space}: node {i} in {text!r} has {len(tokens)} input edge(s) {tokens}, expected {i} "
+                    f"{space}: node {i} in {shown(text)} has {len(tokens)} input edge(s) {shown(tokens, 60)}, expected {i} "
                     f"(one from each of nodes 0..{i - 1})"
                 )
             for j, tok in enumerate(tokens):
                 op, sep, src = tok.partition("~")
                 if not sep:
                     raise InvalidArchitectureError(
-                        f"{space}: edge token {tok!r} of node {i} in {text!r} lacks '~'; expected 'OP~{j}'"
+                        f"{space}: edge token {shown(tok, 40)} of node {i} in {shown(text)} lacks '~'; expected 'OP~{j}'"
                     )
                 if op not in self.ops:
                     raise InvalidArchitectureError(
-                        f"{space}: unknown op {op!r} in {text!r}; expected one of {', '.join(self.ops)}"
+                        f"{space}: unknown op {shown(op, 40)} in {shown(text)}; expected one of {', '.join(self.ops)}"
                     )
                 if src != str(j):
                     raise InvalidArchitectureError(
-                        f"{space}: edge {tok!r} of node {i} in {text!r} has input node {src!r}, expected {j} "
+                        f"{space}: edge {shown(tok, 40)} of node {i} in {shown(text)} has input node {shown(src, 20)}, expected {j} "
                         f"(edges of node {i} come from nodes 0..{i - 1} in order)"
                     )
                 out[k] = self.ops.index(op)

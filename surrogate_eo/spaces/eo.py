@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import InvalidArchitectureError
+from ..errors import InvalidArchitectureError, shown
 from .base import ArchLike, SearchSpace
 from .cell import CellEncoding
 
@@ -66,34 +66,39 @@ class EOSpace(SearchSpace):
     def from_string(self, text: str) -> np.ndarray:
         if not isinstance(text, str):
             raise InvalidArchitectureError(f"eo: expected an architecture string, got {type(text).__name__}")
+        if "=" not in text and "~" in text and text.strip().startswith("|"):
+            raise InvalidArchitectureError(
+                f"eo: {shown(text)}: this is an nb201 arch (a cell without macro fields), but the space (of the "
+                f"benchmark or command) is eo, whose strings read "
+                f"'cell=|...|;stem=...;width=...;cells=...;reductions=...'; use an nb201 benchmark for it")
         fields: dict[str, str] = {}
         for part in text.strip().split(";"):
             key, sep, value = part.partition("=")
             key = key.strip()
             if not sep:
                 raise InvalidArchitectureError(
-                    f"eo: field {part!r} in {text!r} is not KEY=VALUE; expected "
+                    f"eo: field {shown(part, 40)} in {shown(text)} is not KEY=VALUE; expected "
                     f"'cell=|...|;stem=...;width=...;cells=...;reductions=...'"
                 )
             if key in fields:
-                raise InvalidArchitectureError(f"eo: field {key!r} appears twice in {text!r}")
+                raise InvalidArchitectureError(f"eo: field {shown(key, 40)} appears twice in {shown(text)}")
             fields[key] = value.strip()
         expected = ("cell",) + tuple(MACRO)
         unknown = [k for k in fields if k not in expected]
         if unknown:
             raise InvalidArchitectureError(
-                f"eo: unknown field {unknown[0]!r} in {text!r}; expected fields {', '.join(expected)}"
+                f"eo: unknown field {shown(unknown[0], 40)} in {shown(text)}; expected fields {', '.join(expected)}"
             )
         missing = [k for k in expected if k not in fields]
         if missing:
-            raise InvalidArchitectureError(f"eo: field {missing[0]!r} missing from {text!r}")
+            raise InvalidArchitectureError(f"eo: field {missing[0]!r} missing from {shown(text)}")
         out = np.empty(self.n_dims, dtype=np.int64)
         out[:CELL.n_edges] = CELL.from_string(fields["cell"], self.name)
         for p, (k, values) in enumerate(MACRO.items(), start=CELL.n_edges):
             labels = [str(v) for v in values]
             if fields[k] not in labels:
                 raise InvalidArchitectureError(
-                    f"eo: {k}={fields[k]!r} in {text!r}; expected one of {', '.join(labels)}"
+                    f"eo: {k}={shown(fields[k], 40)} in {shown(text)}; expected one of {', '.join(labels)}"
                 )
             out[p] = labels.index(fields[k])
         return out

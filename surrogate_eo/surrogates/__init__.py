@@ -1,15 +1,19 @@
 """Surrogate models of a ground truth: features, models, ensembles, tuning, metrics, artifacts.
 
->>> from surrogate_eo.surrogates import XGBSurrogate, fit_benchmark      # doctest: +SKIP
->>> from surrogate_eo.reference import load_nb201                        # doctest: +SKIP
+>>> import tempfile
+>>> from surrogate_eo.surrogates import fit_benchmark
+>>> from surrogate_eo.reference import load_nb201
 >>> bench = fit_benchmark(load_nb201(), columns=["CIFAR10TestAccuracy200Epochs"],
-...                       model="xgb", train_fraction=0.05)             # doctest: +SKIP
->>> bench.save("nb201-c10")                                            # doctest: +SKIP
+...                       model="xgb", train_fraction=0.05, seed=0)
+>>> bench.tasks, bench.metrics
+(['cifar10'], ['test_acc'])
+>>> _ = bench.save(tempfile.mkdtemp() + "/nb201-c10")
 
 Every model follows one contract (:class:`Surrogate`): keyword-only
 constructor, ``fit(archs, y) -> self``, ``predict(archs)``,
-``get_params``/``set_params``. The GIN (:class:`GINSurrogate`) needs torch and
-is imported lazily; everything else works without it.
+``get_params``/``set_params``/``clone``. The graph models (:class:`GINSurrogate`,
+the flow GNN :class:`GNNSurrogate`) need torch and are imported lazily;
+everything else works without it.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from .forest import RFSurrogate
 from .trees import LGBSurrogate, XGBSurrogate
 
 __all__ = [
-    "Benchmark", "Ensemble", "Entry", "Featurizer", "GINSurrogate", "LGBSurrogate", "MultiFidelity",
+    "Benchmark", "Ensemble", "Entry", "Featurizer", "GINSurrogate", "GNNSurrogate", "LGBSurrogate", "MultiFidelity",
     "RFSurrogate", "Surrogate", "SurrogateWarning", "XGBSurrogate", "fit_benchmark", "fit_targets",
     "graph_encoding", "load", "make_model", "model_class", "parse_column",
 ]
@@ -42,4 +46,8 @@ def __getattr__(name: str) -> Any:
         from .gin import GINSurrogate
 
         return GINSurrogate
+    if name == "GNNSurrogate":
+        from .gnn import GNNSurrogate
+
+        return GNNSurrogate
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,13 +15,15 @@ the multi-fidelity wrapper use to featurise once for many members.
 """
 from __future__ import annotations
 
+import copy
 import inspect
+import math
 import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import NotFittedError, SurrogateError
+from ..errors import NotFittedError, SurrogateEOError, SurrogateError
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike
 from .features import Featurizer
@@ -65,10 +67,26 @@ class Surrogate:
         return self
 
     def clone(self, **overrides: Any) -> Surrogate:
-        """An unfitted copy with the same parameters (``overrides`` replace some)."""
-        params = self.get_params()
+        """An unfitted, independent copy with the same parameters (``overrides`` replace some).
+
+        The copy is deep, as scikit-learn's ``clone``: nested models (an
+        ensemble's members, a multi-fidelity base) are cloned in turn and other
+        values deep-copied, so fitting the copy never changes the original.
+        """
+        params = {k: _clone_value(v) for k, v in self.get_params().items()}
         params.update(overrides)
         return type(self)(**params)
+
+    def validate_params(self) -> None:
+        """Check every constructor argument against :data:`PARAM_RULES`; raises :class:`SurrogateError`.
+
+        Called by ``fit`` before any library sees the values, so a bad
+        hyper-parameter never surfaces as an ``XGBoostError``/``LightGBMError``.
+        """
+        rules = PARAM_RULES.get(self.family, {})
+        for name, rule in rules.items():
+            if hasattr(self, name):
+                check_param(type(self).__name__, name, getattr(self, name), *rule)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -87,7 +105,7 @@ class Surrogate:
             )
 
     def _make_featurizer(self) -> Featurizer:
-        return Featurizer(space=getattr(self, "space"), blocks=getattr(self, "features", None))
+        return Featurizer(space=getattr(self, "space"), blocks=getattr(self, "features", None), canonical=True)
 
     # --------------------------------------------------------------- fitting
     def fit(self, archs: BatchLike, y: Any) -> Surrogate:
@@ -97,10 +115,11 @@ class Surrogate:
         -------
         self
         """
+        self.validate_params()
         featurizer = self._make_featurizer()
         batch, yy = check_training_data(get_space(featurizer.space), archs, y)
         X = featurizer.transform_valid(batch)
-        self._fit_X(X, yy)
+        fit_features(self, X, yy)
         self.featurizer_ = featurizer
         self.n_train_ = len(yy)
         return self
@@ -116,6 +135,93 @@ class Surrogate:
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _clone_value(value: Any) -> Any:
+    if isinstance(value, Surrogate):
+        return value.clone()
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Surrogate) for v in value):
+        return type(value)(_clone_value(v) for v in value)
+    return copy.deepcopy(value)
+
+
+def fit_features(model: Surrogate, X: np.ndarray, y: np.ndarray) -> None:
+    """``model._fit_X(X, y)`` after :meth:`~Surrogate.validate_params`.
+
+    Errors of the libraries (XGBoost, LightGBM, torch) are re-raised as one-line :class:`SurrogateError`.
+    """
+    model.validate_params()
+    try:
+        model._fit_X(X, y)
+    except SurrogateEOError:
+        raise
+    except Exception as exc:  # XGBoostError, LightGBMError, torch errors: never leak library types
+        msg = " ".join(str(exc).split())[:300]
+        raise SurrogateError(f"{type(model).__name__} failed to fit with parameters {model.get_params()}: "
+                             f"{type(exc).__name__}: {msg}") from None
+
+
+# --------------------------------------------------------- parameter rules
+#: Constructor arguments checked by :meth:`Surrogate.validate_params`, per family:
+#: ``name -> (kind, low, high, low_inclusive)``; kind is ``int``, ``float``, ``bool`` or ``int?``
+#: (an int or None). ``high`` is inclusive; ``None`` means unbounded.
+PARAM_RULES: dict[str, dict[str, tuple[str, float | None, float | None, bool]]] = {
+    "xgb": {"n_estimators": ("int", 1, 100_000, True), "learning_rate": ("float", 0.0, 1.0, False),
+            "max_depth": ("int", 1, 64, True), "subsample": ("float", 0.0, 1.0, False),
+            "colsample_bytree": ("float", 0.0, 1.0, False), "min_child_weight": ("float", 0.0, None, True),
+            "reg_lambda": ("float", 0.0, None, True), "seed": ("int", 0, None, True),
+            "n_jobs": ("int", 1, 1024, True)},
+    "lgb": {"n_estimators": ("int", 1, 100_000, True), "learning_rate": ("float", 0.0, 1.0, False),
+            "num_leaves": ("int", 2, 131_072, True), "min_child_samples": ("int", 1, None, True),
+            "subsample": ("float", 0.0, 1.0, False), "colsample_bytree": ("float", 0.0, 1.0, False),
+            "reg_lambda": ("float", 0.0, None, True), "seed": ("int", 0, None, True),
+            "n_jobs": ("int", 1, 1024, True)},
+    "rf": {"n_estimators": ("int", 1, 100_000, True), "max_features": ("float", 0.0, 1.0, False),
+           "min_samples_leaf": ("int", 1, None, True), "max_depth": ("int?", 1, None, True),
+           "bootstrap": ("bool", None, None, True), "seed": ("int", 0, None, True),
+           "n_jobs": ("int", 1, 1024, True)},
+    "gin": {"hidden": ("int", 1, 4096, True), "layers": ("int", 1, 32, True), "epochs": ("int", 1, None, True),
+            "lr": ("float", 0.0, 10.0, False), "batch_size": ("int", 1, None, True),
+            "weight_decay": ("float", 0.0, None, True), "seed": ("int", 0, None, True),
+            "n_threads": ("int", 1, 1024, True)},
+    "gnn": {"hidden": ("int", 1, 4096, True), "layers": ("int", 1, 32, True), "epochs": ("int", 1, None, True),
+            "lr": ("float", 0.0, 10.0, False), "batch_size": ("int", 2, None, True),
+            "weight_decay": ("float", 0.0, None, True), "rank_weight": ("float", 0.0, None, True),
+            "pretrain_epochs": ("int", 0, None, True), "pretrain_sample": ("int", 1, 10_000_000, True),
+            "seed": ("int", 0, None, True), "n_threads": ("int", 1, 1024, True)},
+    "ensemble": {"n_seeds": ("int", 1, 1000, True), "bootstrap": ("bool", None, None, True),
+                 "seed": ("int", 0, None, True)},
+}
+
+
+def check_param(owner: str, name: str, value: Any, kind: str, low: float | None, high: float | None,
+                low_inclusive: bool = True) -> None:
+    """Raise :class:`SurrogateError` naming ``owner.name`` unless ``value`` has ``kind`` and lies in range.
+
+    >>> check_param("XGBSurrogate", "max_depth", 6, "int", 1, 64)
+    >>> check_param("XGBSurrogate", "learning_rate", -0.1, "float", 0.0, 1.0, False)
+    Traceback (most recent call last):
+    ...
+    surrogate_eo.errors.SurrogateError: XGBSurrogate parameter learning_rate=-0.1 is out of range: expected a number in (0.0, 1.0]; fix the value passed to the model
+    """
+    if kind == "int?" and value is None:
+        return
+    if kind == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise SurrogateError(f"{owner} parameter {name}={value!r} must be True or False")
+        return
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    is_num = is_int or (isinstance(value, (float, np.floating)) and math.isfinite(float(value)))
+    lo_br = "[" if low_inclusive else "("
+    want = "an integer" if kind.startswith("int") else "a number"
+    rng = f"{lo_br}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+    ok = (is_int if kind.startswith("int") else is_num)
+    if ok:
+        v = float(value)
+        ok = (low is None or (v >= low if low_inclusive else v > low)) and (high is None or v <= high)
+    if not ok:
+        raise SurrogateError(f"{owner} parameter {name}={value!r} is out of range: expected {want} in {rng}; "
+                             f"fix the value passed to the model")
 
 
 # ------------------------------------------------------------------ checks
@@ -162,12 +268,13 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "lgb": ("surrogate_eo.surrogates.trees", "LGBSurrogate"),
     "rf": ("surrogate_eo.surrogates.forest", "RFSurrogate"),
     "gin": ("surrogate_eo.surrogates.gin", "GINSurrogate"),
+    "gnn": ("surrogate_eo.surrogates.gnn", "GNNSurrogate"),
     "ensemble": ("surrogate_eo.surrogates.ensemble", "Ensemble"),
     "multifidelity": ("surrogate_eo.surrogates.ensemble", "MultiFidelity"),
 }
 
 #: Names :func:`make_model` accepts besides the families: preset ensembles.
-PRESETS: tuple[str, ...] = ("xgb-ens", "xgb+lgb")
+PRESETS: tuple[str, ...] = ("xgb-ens", "xgb+lgb", "xgb+gnn")
 
 
 def model_class(family: str) -> type[Surrogate]:
@@ -183,9 +290,11 @@ def model_class(family: str) -> type[Surrogate]:
 def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate:
     """A model by name: ``xgb``, ``lgb``, ``rf``, ``gin``, or a preset ensemble.
 
-    Presets: ``xgb-ens`` (5 XGBoost seeds) and ``xgb+lgb`` (3 seeds each of
-    XGBoost and LightGBM; the best on NB201). ``params`` go to the base model(s);
-    for ``xgb+lgb`` each member takes the ones it knows.
+    Presets: ``xgb-ens`` (5 XGBoost seeds), ``xgb+lgb`` (3 seeds each of
+    XGBoost and LightGBM) and ``xgb+gnn`` (XGBoost and the flow GNN, mean of
+    the two). ``params`` go to the base model(s); for the mixed presets each
+    member takes the ones it knows. Which model wins at which training-set
+    size on NB201 is in the generated table of ``docs/surrogates.md``.
     """
     from .ensemble import Ensemble
     from .trees import LGBSurrogate, XGBSurrogate
@@ -199,12 +308,25 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
             raise SurrogateError(f"xgb+lgb: neither XGBoost nor LightGBM takes parameter {unknown[0]!r}")
         members = [c(space=space, **{k: v for k, v in params.items() if k in c._param_names()}) for c in classes]
         return Ensemble(members=members, n_seeds=3, seed=seed)
+    if name == "xgb+gnn":
+        from .gnn import GNNSurrogate
+
+        xgb_p = {k: v for k, v in params.items() if k in XGBSurrogate._param_names()}
+        gnn_p = {k: v for k, v in params.items() if k in GNNSurrogate._param_names()}
+        unknown = [k for k in params if k not in xgb_p and k not in gnn_p]
+        if unknown:
+            raise SurrogateError(f"xgb+gnn: neither XGBoost nor the GNN takes parameter {unknown[0]!r}")
+        return Ensemble(members=[XGBSurrogate(space=space, **xgb_p), GNNSurrogate(space=space, **gnn_p)],
+                        n_seeds=1, seed=seed)
+    if name == "auto":
+        raise SurrogateError("model 'auto' chooses by cross-validation on training data: pass model='auto' to "
+                             "fit_benchmark / `surrogate-eo fit --model auto`, or call surrogates.auto.select_model")
     if name in ("ensemble", "multifidelity"):
         raise SurrogateError(f"model {name!r} wraps other models; build it in Python or use a preset: {PRESETS}")
     try:
         cls = model_class(name)
     except SurrogateError:
         raise SurrogateError(
-            f"unknown surrogate model {name!r}; expected one of xgb, lgb, rf, gin, {', '.join(PRESETS)}"
+            f"unknown surrogate model {name!r}; expected one of xgb, lgb, rf, gin, gnn, {', '.join(PRESETS)}, auto"
         ) from None
     return cls(space=space, seed=seed, **params)

@@ -1,17 +1,24 @@
 """The :class:`Benchmark`: fitted surrogates for every (task, metric, epoch), queried like a table.
 
->>> import surrogate_eo
->>> bench = surrogate_eo.load("benchmarks/so2sat-eo")                      # doctest: +SKIP
->>> bench.predict("cell=|conv_3x3~0|+...;reductions=1", task="so2sat-s2")   # doctest: +SKIP
-0.8712
->>> bench.predict(archs, task="so2sat-s2", with_noise=True, seed=0)         # doctest: +SKIP
-array([...])
+>>> import tempfile, surrogate_eo
+>>> from surrogate_eo.reference import load_nb201
+>>> from surrogate_eo.surrogates import fit_benchmark
+>>> path = tempfile.mkdtemp() + "/nb201-c10"
+>>> _ = fit_benchmark(load_nb201(), columns=["CIFAR10TestAccuracy200Epochs"], model="xgb",
+...                   train_fraction=0.05, seed=0).save(path)
+>>> bench = surrogate_eo.load(path)
+>>> arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+>>> round(float(bench.predict(arch)), 2)     # the NB201 table says 0.944
+0.94
+>>> bench.predict([arch, arch], with_noise=True, seed=0).shape   # two draws of one training run's value
+(2,)
 
 Predictions are fractions for accuracy-like metrics and seconds for the
-runtime model. ``with_noise=True`` draws from ``Normal(mean, sqrt(σ_model² +
-σ_seed²))`` where ``σ_model`` is the ensemble spread (0 for a single model)
-and ``σ_seed`` the seed-to-seed noise measured on the training data (0 when
-it had no repeated seeds).
+runtime model. ``with_noise=True`` draws one training run's value: the
+prediction plus a model error drawn from the entry's conformal noise model
+(out-of-fold residuals, :mod:`~surrogate_eo.surrogates.conformal`) plus
+seed noise ``N(0, σ_seed²)``. Entries fitted before conformal noise existed
+fall back to ``Normal(mean, sqrt(σ_ensemble² + σ_seed²))``.
 """
 from __future__ import annotations
 
@@ -24,8 +31,10 @@ from ..errors import SurrogateError
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike, SeedLike, as_rng
 from .base import Surrogate
+from .conformal import NoiseModel
 from .ensemble import Ensemble, MultiFidelity
-from .metrics import evaluate, interval_coverage
+from ._query import QueryPath
+from .metrics import evaluate
 
 #: The database's run-level wall time (training + evaluation of one run), seconds.
 RUNTIME_METRIC = "wall_seconds"
@@ -48,7 +57,8 @@ class Entry:
     noise_std : float
         Seed-to-seed standard deviation of the target (in transformed units).
     info : dict
-        JSON-ready facts: n_train, data hash, tuning summary, noise coverage, ...
+        JSON-ready facts: n_train, data hash, tuning summary, noise coverage,
+        ``conformal`` (the out-of-fold residual grid of :class:`~surrogate_eo.surrogates.conformal.NoiseModel`), ...
     train_archs : ndarray or None
         The training architectures, ``(n, d)`` int64.
     """
@@ -61,6 +71,17 @@ class Entry:
     noise_std: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     train_archs: np.ndarray | None = None
+    _noise: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def noise_model(self) -> NoiseModel | None:
+        """The calibrated noise model (conformal model error + seed noise), or None for old entries."""
+        if "conformal" not in self.info:
+            return None
+        key = (id(self.info["conformal"]), float(self.noise_std))
+        if self._noise is None or self._noise[0] != key:
+            self._noise = (key, NoiseModel.from_dict(self.info["conformal"], seed_std=self.noise_std))
+        return self._noise[1]
 
     @property
     def epochs(self) -> list[int]:
@@ -95,6 +116,7 @@ class Benchmark:
         self._space = get_space(space)
         self.entries = list(entries)
         self.meta = dict(meta or {})
+        self._query = QueryPath(self)  # entry/string caches, compiled trees, prediction tables
         keys = [(e.task, e.metric, e.epoch, isinstance(e.model, MultiFidelity)) for e in self.entries]
         if len(set(keys)) != len(keys):
             raise SurrogateError(f"benchmark has two models for one (task, metric, epoch): {sorted(map(str, keys))}")
@@ -183,9 +205,12 @@ class Benchmark:
 
     # ------------------------------------------------------------ predicting
     def _dist(self, entry: Entry, batch: np.ndarray, mf_epoch: int | None) -> tuple[np.ndarray, np.ndarray]:
+        fast = self._query.dist(entry, batch, mf_epoch)  # a table or the compiled trees, when they apply
+        if fast is not None:
+            return fast
         model = entry.model
         if isinstance(model, MultiFidelity):
-            base = model.base
+            base = model.base_
             X = np.concatenate([model.featurizer_.transform_valid(batch),
                                 np.full((len(batch), 1), np.log(mf_epoch), dtype=np.float32)], axis=1)
             if isinstance(base, Ensemble):
@@ -221,31 +246,87 @@ class Benchmark:
         -------
         float for one arch, ndarray ``(n,)`` for a batch (fractions; seconds for the runtime metric).
         """
-        batch, single = self._space.as_batch(archs)
-        entry, mf_epoch = self.entry(task, metric, epoch)
+        batch, single = self._query.as_batch(archs)
+        entry, mf_epoch = self._query.entry(task, metric, epoch)
         mean, std = self._dist(entry, batch, mf_epoch)
         if with_noise:
-            sigma = np.sqrt(std ** 2 + float(entry.noise_std) ** 2)
-            mean = mean + sigma * as_rng(seed).standard_normal(len(mean))
+            mean = mean + self._noise_draw(entry, std, seed)
         out = np.exp(mean) if entry.transform == "log" else mean
         if with_noise:
             out = _clip(entry.metric, out)
         return float(out[0]) if single else out
 
-    def predict_dist(self, archs: BatchLike, task: str | None = None, metric: str | None = None,
-                     epoch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Predictive mean and standard deviation ``sqrt(σ_model² + σ_seed²)``, each ``(n,)``.
+    @staticmethod
+    def _noise_draw(entry: Entry, std: np.ndarray, seed: SeedLike) -> np.ndarray:
+        """One draw of a run's deviation from the prediction (transformed units)."""
+        nm = entry.noise_model
+        if nm is not None:
+            return nm.sample(len(std), seed, kind="single")
+        sigma = np.sqrt(std ** 2 + float(entry.noise_std) ** 2)
+        return sigma * as_rng(seed).standard_normal(len(std))
 
-        For log-transformed targets (runtime) the mean is ``exp(μ)`` and the
-        spread the delta-method ``exp(μ)·σ``.
+    @staticmethod
+    def _sigma(entry: Entry, std: np.ndarray, kind: str) -> np.ndarray:
+        nm = entry.noise_model
+        if nm is not None:
+            return np.full(len(std), nm.std(kind))
+        if kind not in ("mean", "single"):
+            raise SurrogateError(f"kind must be 'mean' or 'single'; got {kind!r}")
+        return np.sqrt(std ** 2 + (float(entry.noise_std) ** 2 if kind == "single" else 0.0))
+
+    def predict_dist(self, archs: BatchLike, task: str | None = None, metric: str | None = None,
+                     epoch: int | None = None, kind: str = "single") -> tuple[np.ndarray, np.ndarray]:
+        """Predictive mean and standard deviation, each ``(n,)``.
+
+        ``kind="single"`` (default) describes one training run's value (model
+        error plus seed noise), ``kind="mean"`` the seed-averaged value (model
+        error only). With a conformal noise model the standard deviation is
+        the half-width of its 68.27 % interval; otherwise ``sqrt(σ_ensemble² +
+        σ_seed²)``. For log-transformed targets (runtime) the mean is ``exp(μ)``
+        and the spread the delta-method ``exp(μ)·σ``. Use :meth:`predict_interval`
+        for calibrated 95 % intervals (residuals are often heavier-tailed than a normal).
         """
         batch = self._space.validate(archs)
         entry, mf_epoch = self.entry(task, metric, epoch)
         mean, std = self._dist(entry, batch, mf_epoch)
-        sigma = np.sqrt(std ** 2 + float(entry.noise_std) ** 2)
+        sigma = self._sigma(entry, std, kind)
         if entry.transform == "log":
             return np.exp(mean), np.exp(mean) * sigma
         return mean, sigma
+
+    def predict_interval(self, archs: BatchLike, level: float = 0.95, task: str | None = None,
+                         metric: str | None = None, epoch: int | None = None,
+                         kind: str = "single") -> tuple[np.ndarray, np.ndarray]:
+        """Central ``level`` predictive interval ``(low, high)``, each ``(n,)`` (metric units).
+
+        With a conformal noise model the half-width is its calibrated quantile
+        (see :class:`~surrogate_eo.surrogates.conformal.NoiseModel`); otherwise
+        the Gaussian ``mean ± z·σ`` of :meth:`predict_dist`.
+        """
+        from scipy import stats
+
+        if not 0.0 < float(level) < 1.0:
+            raise SurrogateError(f"interval level must lie in (0, 1); got {level}")
+        batch = self._space.validate(archs)
+        entry, mf_epoch = self.entry(task, metric, epoch)
+        mean, std = self._dist(entry, batch, mf_epoch)
+        nm = entry.noise_model
+        if nm is not None:
+            half = np.full(len(mean), nm.interval(float(level), kind))
+        else:
+            half = float(stats.norm.ppf(0.5 + float(level) / 2.0)) * self._sigma(entry, std, kind)
+        lo, hi = mean - half, mean + half
+        if entry.transform == "log":
+            lo, hi = np.exp(lo), np.exp(hi)
+        return lo, hi
+
+    def _coverage(self, batch: np.ndarray, y: np.ndarray, task: str | None, metric: str | None,
+                  epoch: int | None, kind: str) -> dict[str, float]:
+        out = {}
+        for level in (0.68, 0.95):
+            lo, hi = self.predict_interval(batch, level, task, metric, epoch, kind=kind)
+            out[f"coverage_{round(level * 100)}"] = float(((y >= lo) & (y <= hi)).mean())
+        return out
 
     def predict_runtime(self, archs: BatchLike, task: str | None = None, with_noise: bool = False,
                         seed: SeedLike = None) -> float | np.ndarray:
@@ -261,6 +342,27 @@ class Benchmark:
             )
         return self.predict(archs, task=task, metric=RUNTIME_METRIC, with_noise=with_noise, seed=seed)
 
+    def set_seed_noise(self, seed_std: float, task: str | None = None, metric: str | None = None) -> Benchmark:
+        """Set σ_seed (metric units, e.g. 0.0032 = 0.32 pp) of the entries of (task, metric); returns ``self``.
+
+        For a benchmark fitted on a seed-averaged table, whose data cannot show
+        seed noise: measure it elsewhere (e.g. NB201's single-seed vs averaged
+        tables) and give it here. ``task``/``metric`` default to every quality
+        entry. Negative or NaN values raise :class:`SurrogateError`.
+        """
+        from .conformal import check_seed_noise
+
+        value = check_seed_noise(seed_std, "seed noise")
+        hits = [e for e in self.entries if e.metric != RUNTIME_METRIC and (task is None or e.task == task)
+                and (metric is None or e.metric == metric)]
+        if not hits:
+            raise SurrogateError(f"no quality entry matches task={task!r}, metric={metric!r}; "
+                                 f"tasks {self.tasks}, metrics {self.metrics}")
+        for e in hits:
+            e.noise_std = value
+            e.info["noise"] = {"noise_std": value, "n_archs_repeated": 0, "source": "given (set_seed_noise)"}
+        return self
+
     # ------------------------------------------------------------ evaluating
     def evaluate(self, archs: BatchLike, y: Any, task: str | None = None, metric: str | None = None,
                  epoch: int | None = None, *, exclude_train: bool = True, seed_archs: BatchLike | None = None,
@@ -268,11 +370,12 @@ class Benchmark:
         """Metrics of the predictions against ground truth ``y`` (fractions).
 
         ``exclude_train`` drops the archs the entry was fitted on. The result
-        also holds ``coverage_68``/``coverage_95`` of the predictive interval
-        against ``y`` and ``n_test``. With per-seed observations
-        (``seed_archs``, ``seed_y``: one row per run) it adds
-        ``seed_coverage_68``/``seed_coverage_95``: how often a single seed's
-        result falls inside the interval — the check of the noise model.
+        also holds ``coverage_68``/``coverage_95`` of the seed-averaged
+        interval (``kind="mean"`` of :meth:`predict_interval`) against ``y``
+        and ``n_test``. With per-seed observations (``seed_archs``,
+        ``seed_y``: one row per run) it adds ``seed_coverage_68``/``seed_coverage_95``:
+        how often a single seed's result falls inside the single-run interval
+        — the check of the noise model.
         """
         batch = self._space.validate(archs)
         yy = np.asarray(y, dtype=np.float64).reshape(-1)
@@ -285,18 +388,17 @@ class Benchmark:
         if keep.sum() < 2:
             raise SurrogateError(f"evaluate: only {int(keep.sum())} test archs left after dropping training "
                                  f"archs and NaN targets; need at least 2")
-        mean, std = self.predict_dist(batch[keep], task, metric, epoch)
+        mean, _ = self.predict_dist(batch[keep], task, metric, epoch)
         out: dict[str, Any] = {"task": entry.task, "metric": entry.metric, "epoch": epoch,
                                "n_test": int(keep.sum())}
         out.update(evaluate(yy[keep], mean))
-        out.update(interval_coverage(yy[keep], mean, std))
+        out.update(self._coverage(batch[keep], yy[keep], task, metric, epoch, "mean"))
         if seed_archs is not None and seed_y is not None:
             sb = self._space.validate(seed_archs)
             sy = np.asarray(seed_y, dtype=np.float64).reshape(-1)
             sk = np.isin(self._space.index(sb), self._space.index(batch[keep])) & np.isfinite(sy)
             if sk.sum() >= 2:
-                smean, sstd = self.predict_dist(sb[sk], task, metric, epoch)
-                cov = interval_coverage(sy[sk], smean, sstd)
+                cov = self._coverage(sb[sk], sy[sk], task, metric, epoch, "single")
                 out.update({f"seed_{k}": v for k, v in cov.items()})
                 out["n_seed_obs"] = int(sk.sum())
         return out
@@ -304,6 +406,20 @@ class Benchmark:
     # ------------------------------------------------------------- saving
     def save(self, path: str, *, overwrite: bool = False) -> None:
         """Write the benchmark as a data-only artifact folder (see :mod:`~surrogate_eo.surrogates.artifacts`)."""
+        from ._query import record_probes
         from .artifacts import save_benchmark
 
+        record_probes(self)  # the libraries' predictions on a fixed probe set, checked again at load
         save_benchmark(self, path, overwrite=overwrite)
+
+    def precompute(self, tables: bool | str = True) -> Benchmark:
+        """Prediction tables for finite spaces (``nb201``): every arch predicted once, then one gather per query.
+
+        ``True`` builds each entry's table on its next query, ``"auto"`` once an entry
+        has been asked for as many archs as the space holds, ``False`` (the default)
+        never. Larger spaces ignore this. Returns ``self``.
+        """
+        if tables not in (True, False, "auto"):
+            raise SurrogateError(f"precompute(tables=) takes True, False or 'auto'; got {tables!r}")
+        self._query.tables = tables
+        return self

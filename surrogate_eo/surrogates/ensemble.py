@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import SurrogateError
 from ..spaces import get_space
 from ..spaces.base import BatchLike, SeedLike, as_rng
-from .base import Surrogate, check_targets, check_training_data
+from .base import Surrogate, check_targets, check_training_data, fit_features
 
 
 class Ensemble(Surrogate):
@@ -82,7 +82,10 @@ class Ensemble(Surrogate):
 
     def fit(self, archs: BatchLike, y: Any) -> Ensemble:
         """Fit every copy (featurising once per distinct feature set). Returns ``self``."""
+        self.validate_params()
         copies = self._copies()
+        for est in copies:
+            est.validate_params()
         batch, yy = check_training_data(get_space(self.space), archs, y)
         rng = np.random.default_rng(int(self.seed))
         cache: dict[Any, np.ndarray] = {}
@@ -92,7 +95,7 @@ class Ensemble(Surrogate):
                 f = est._make_featurizer()
                 if f not in cache:
                     cache[f] = f.transform_valid(batch)
-                est._fit_X(cache[f][idx], yy[idx])
+                fit_features(est, cache[f][idx], yy[idx])
                 est.featurizer_ = f
                 est.n_train_ = len(idx)
             else:
@@ -104,6 +107,7 @@ class Ensemble(Surrogate):
 
     def _fit_X(self, X: np.ndarray, y: np.ndarray) -> None:
         """Fit every copy on one shared feature matrix (used by :class:`MultiFidelity`)."""
+        self.validate_params()
         copies = self._copies()
         feats = {c._make_featurizer() for c in copies}
         if len(feats) != 1 or not all(c.uses_features for c in copies):
@@ -113,7 +117,7 @@ class Ensemble(Surrogate):
         rng = np.random.default_rng(int(self.seed))
         for est in copies:
             idx = rng.integers(0, len(y), len(y)) if self.bootstrap else np.arange(len(y))
-            est._fit_X(X[idx], y[idx])
+            fit_features(est, X[idx], y[idx])
             est.featurizer_ = featurizer
             est.n_train_ = len(idx)
         self.estimators_ = copies
@@ -169,7 +173,17 @@ class MultiFidelity(Surrogate):
     Parameters
     ----------
     base : Surrogate
-        A feature-based model (xgb, lgb, rf or an Ensemble of them).
+        A feature-based model (xgb, lgb, rf or an Ensemble of them); an unfitted template that
+        ``fit`` clones, so the object passed in is never changed.
+
+    Attributes
+    ----------
+    base_ : Surrogate
+        The fitted clone of ``base``.
+    epochs_ : list of int
+        Epochs seen in training (predictions interpolate between the smallest and largest).
+    featurizer_ : Featurizer
+    n_train_ : int
 
     Notes
     -----
@@ -220,9 +234,11 @@ class MultiFidelity(Surrogate):
         batch2, yy2 = check_training_data(space, batch, yy)
         f = base._make_featurizer()
         X = np.concatenate([f.transform_valid(batch2), e[keep]], axis=1)
-        base._fit_X(X, yy2)
-        base.featurizer_ = f
-        base.n_train_ = len(yy2)
+        fitted = base.clone()
+        fit_features(fitted, X, yy2)
+        fitted.featurizer_ = f
+        fitted.n_train_ = len(yy2)
+        self.base_ = fitted
         self.featurizer_ = f
         self.n_train_ = len(yy2)
         self.epochs_ = sorted({int(v) for v in np.exp(e[keep, 0]).round()})
@@ -234,4 +250,4 @@ class MultiFidelity(Surrogate):
         batch = get_space(self.space).validate(archs)
         e = self._epoch_column(self.epochs_[-1] if epochs is None else epochs, len(batch))
         X = np.concatenate([self.featurizer_.transform_valid(batch), e], axis=1)
-        return self.base._predict_X(X)  # type: ignore[union-attr]
+        return self.base_._predict_X(X)

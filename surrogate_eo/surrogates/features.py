@@ -84,6 +84,12 @@ class Featurizer:
     blocks : tuple of str or None
         Which feature blocks to concatenate, in order; see the module docstring.
         ``None`` means :func:`default_blocks` of the space.
+    canonical : bool, default=False
+        Featurise each arch's isomorphism-class representative
+        (:func:`canonical_representatives`), so archs that compute the same
+        function get identical rows — and identical predictions. Models use
+        ``True``. Applies to spaces answered from a table (``nb201``); larger
+        spaces are featurised as given.
 
     Examples
     --------
@@ -94,6 +100,7 @@ class Featurizer:
 
     space: str
     blocks: tuple[str, ...] | None = None
+    canonical: bool = False
 
     def __post_init__(self) -> None:
         get_space(self.space)
@@ -177,10 +184,11 @@ class Featurizer:
         """
         space = self._space
         if space.size <= TABLE_LIMIT:
-            key = (self.space, self.blocks)
+            key = (self.space, self.blocks, self.canonical)
             table = _TABLES.get(key)
             if table is None:
-                table = _TABLES[key] = self.compute(space.from_index(np.arange(space.size)))
+                idx = _representatives(space) if self.canonical else np.arange(space.size)
+                table = _TABLES[key] = self.compute(space.from_index(idx))
             return table[batch @ space._radix]
         return self.compute(batch)
 
@@ -246,13 +254,17 @@ class Featurizer:
     # --------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (enough to rebuild an identical featurizer)."""
-        return {"space": self.space, "blocks": list(self.blocks), "n_features": self.n_features}
+        out = {"space": self.space, "blocks": list(self.blocks), "n_features": self.n_features}
+        if self.canonical:
+            out["canonical"] = True
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Featurizer:
         """Rebuild from :meth:`to_dict`; refuses a feature count that does not match."""
         try:
-            f = cls(space=str(d["space"]), blocks=tuple(str(b) for b in d["blocks"]))
+            f = cls(space=str(d["space"]), blocks=tuple(str(b) for b in d["blocks"]),
+                    canonical=d.get("canonical", False) is True)
         except (KeyError, TypeError) as exc:
             raise SurrogateError(f"featurizer description {d!r} lacks 'space'/'blocks': {exc}") from None
         if "n_features" in d and int(d["n_features"]) != f.n_features:
@@ -261,6 +273,39 @@ class Featurizer:
                 f"but the description says {d['n_features']} (made by another version?)"
             )
         return f
+
+
+_REPS: dict[str, np.ndarray] = {}
+
+
+def _representatives(space: SearchSpace) -> np.ndarray:
+    """For every lexicographic index of a table space, the smallest index of its canonical class."""
+    rep = _REPS.get(space.name)
+    if rep is None:
+        keys = space.canonical_many(space.from_index(np.arange(space.size)))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rep = _REPS[space.name] = first[inverse.reshape(-1)].astype(np.int64)
+    return rep
+
+
+def canonical_representatives(space: str | SearchSpace, batch: np.ndarray) -> np.ndarray:
+    """Each arch replaced by the first arch (lexicographic) of its isomorphism class.
+
+    Isomorphic and dead-edge-equivalent cells (:meth:`SearchSpace.canonical_many`)
+    map to one representative, so any model fed the result predicts one value
+    per class. Spaces larger than :data:`TABLE_LIMIT` are returned unchanged.
+
+    >>> sp = get_space("nb201")
+    >>> a = sp.from_strings(["|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
+    ...                      "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|"])
+    >>> r = canonical_representatives(sp, a)
+    >>> bool((r[0] == r[1]).all())       # the second cell's pool edge is dead (node 2 feeds nothing)
+    True
+    """
+    sp = get_space(space) if isinstance(space, str) else space
+    if sp.size > TABLE_LIMIT:
+        return batch
+    return sp.from_index(_representatives(sp)[batch @ sp._radix])
 
 
 def _sequences(alphabet: list[str], length: int) -> list[tuple[str, ...]]:

@@ -21,9 +21,9 @@ from ..errors import SurrogateError
 from ..spaces import SPACES, SearchSpace, get_space
 from .base import Surrogate, check_training_data, make_model
 from .benchmark import RUNTIME_METRIC, Benchmark, Entry
-from .ensemble import Ensemble, MultiFidelity
-from .metrics import interval_coverage
-from .splits import kfold, random_split
+from .conformal import check_seed_noise, conformal_noise
+from .ensemble import MultiFidelity
+from .splits import random_split
 
 _COLUMN_RE = re.compile(r"^(cifar10|cifar100|imagenet16|imagenet)(test|valid|val|train)accuracy(\d+)epochs$", re.I)
 _TASK_NAMES = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16", "imagenet": "imagenet16"}
@@ -137,33 +137,31 @@ def seed_noise_std(space: SearchSpace, archs: np.ndarray, y: np.ndarray) -> tupl
     return float(np.sqrt(((yy - means[inv]) ** 2).sum() / dof)), int((counts > 1).sum())
 
 
-def seed_noise_coverage(model: Surrogate, space: SearchSpace, seed_archs: np.ndarray, seed_y: np.ndarray,
-                        noise_std: float, folds: int = 3, seed: int = 0) -> dict[str, float]:
-    """Out-of-fold coverage of per-seed observations by the predictive interval.
+def seed_noise_coverage(noise: Any, space: SearchSpace, oof_archs: np.ndarray, oof_pred: np.ndarray,
+                        seed_archs: np.ndarray, seed_y: np.ndarray) -> dict[str, float]:
+    """Coverage of per-seed observations by the single-run intervals around out-of-fold predictions.
 
-    Archs are split into ``folds`` groups; a clone of ``model`` is fitted on
-    the seed means of the others and its interval ``mean ± z·sqrt(σ_model² +
-    σ_seed²)`` is checked against every seed observation of the held-out
-    archs. Keys: ``coverage_68``, ``coverage_95`` and the same for the model
-    spread alone (``model_only_coverage_*``).
+    ``noise`` is the entry's :class:`~surrogate_eo.surrogates.conformal.NoiseModel`,
+    ``oof_pred`` the out-of-fold prediction of each training arch ``oof_archs``.
+    Every seed observation of those archs is checked against ``oof ± interval(level)``.
+    Keys: ``coverage_68``, ``coverage_95`` (single-run intervals) and
+    ``mean_only_coverage_*`` (model error alone: too narrow for one run when
+    the seed noise matters).
     """
     ok = np.isfinite(seed_y)
-    idx = space.index(seed_archs[ok])
-    yy = seed_y[ok]
-    uniq, inv = np.unique(idx, return_inverse=True)
-    means = np.bincount(inv, weights=yy) / np.bincount(inv)
-    archs_u = space.from_index(uniq)
-    mean_pred, std_pred = np.empty(len(uniq)), np.empty(len(uniq))
-    for tr, te in kfold(len(uniq), min(folds, len(uniq)), seed=seed):
-        m = model.clone().fit(archs_u[tr], means[tr])
-        if isinstance(m, Ensemble):
-            mu, sd = m.predict_dist(archs_u[te])
-        else:
-            mu, sd = m.predict(archs_u[te]), np.zeros(len(te))
-        mean_pred[te], std_pred[te] = mu, sd
-    full = interval_coverage(yy, mean_pred[inv], np.sqrt(std_pred[inv] ** 2 + noise_std ** 2))
-    alone = interval_coverage(yy, mean_pred[inv], std_pred[inv])
-    return {**full, **{f"model_only_{k}": v for k, v in alone.items()}}
+    pos = {int(k): i for i, k in enumerate(space.index(oof_archs))}
+    rows = [(pos.get(int(k), -1), v) for k, v in zip(space.index(seed_archs[ok]), seed_y[ok])]
+    rows = [(i, v) for i, v in rows if i >= 0]
+    if not rows:
+        return {}
+    idx = np.array([i for i, _ in rows])
+    obs = np.array([v for _, v in rows])
+    dev = np.abs(obs - oof_pred[idx])
+    out = {}
+    for level in (0.68, 0.95):
+        out[f"coverage_{round(level * 100)}"] = float((dev <= noise.interval(level, "single")).mean())
+        out[f"mean_only_coverage_{round(level * 100)}"] = float((dev <= noise.interval(level, "mean")).mean())
+    return out
 
 
 def stratum_scores(db: Any, task: str, metric: str = "val_acc", *, model: str | Surrogate = "xgb",
@@ -217,15 +215,26 @@ def _build(model: str | Surrogate, space: str, seed: int, params: dict[str, Any]
 def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surrogate = "xgb",
                 model_params: dict[str, Any] | None = None, tune: int = 0, cv: int = 3,
                 objective: str = "kendall_tau", train_fraction: float = 1.0, seed: int = 0,
-                multi_fidelity: bool = False, progress: bool = False,
+                multi_fidelity: bool = False, progress: bool = False, seed_noise: float | None = None,
+                conformal: bool = True, conformal_folds: int = 5,
                 meta: dict[str, Any] | None = None) -> Benchmark:
     """Fit one model per target (or one :class:`MultiFidelity` per task/metric) and bundle them.
 
     ``train_fraction < 1`` keeps a random share of the architectures (the same
     archs for every target) so the rest can evaluate the benchmark.
+    ``model="auto"`` picks a model per target by size and ``cv``-fold Kendall τ
+    (:func:`~surrogate_eo.surrogates.auto.select_model`; the choice and scores go to
+    ``entry.info["auto"]``). ``conformal`` (default) fits ``conformal_folds``
+    extra clones per target to measure out-of-fold residuals, the model-error
+    part of the noise model (``entry.info["conformal"]``). ``seed_noise`` sets
+    σ_seed (target units, e.g. 0.0032 = 0.32 pp) for every quality target
+    whose data has no repeated seeds, e.g. a seed-averaged table; repeated
+    seeds in a database always take precedence.
     """
     from .tuning import tune_model
 
+    if seed_noise is not None:
+        seed_noise = check_seed_noise(seed_noise)
     params = dict(model_params or {})
     if train_fraction < 1.0:
         union = np.unique(np.concatenate([space.index(t.archs) for t in targets]))
@@ -245,8 +254,16 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
         archs = np.concatenate([r[0] for r in rows])
         y = np.concatenate([r[1] for r in rows])
         ep = np.concatenate([r[2] for r in rows])
-        base = _build(model, space.name, seed, params)
         info: dict[str, Any] = {"source": group[0].source, "n_train": int(len(y)), "data_sha256": data_hash(archs, y)}
+        if isinstance(model, str) and model == "auto":
+            from .auto import select_model
+
+            top = ep == ep.max()
+            chosen, scores = select_model(space.name, archs[top], y[top], cv=cv, seed=seed, params=params)
+            info["auto"] = {"chosen": chosen, "cv_kendall_tau": scores, "cv": cv}
+            base = _build(chosen, space.name, seed, params)
+        else:
+            base = _build(model, space.name, seed, params)
         if tune:
             top = ep == ep.max()  # a multi-fidelity group is tuned on its highest epoch
             batch, yy = check_training_data(space, archs[top], y[top])
@@ -261,12 +278,20 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
             epoch = None
         else:
             fitted, epoch = base.fit(archs, y), t0.epoch
-        noise = 0.0
+        noise, n_rep = 0.0, 0
         if t0.seed_archs is not None and t0.seed_y is not None and not mf:
             noise, n_rep = seed_noise_std(space, t0.seed_archs, t0.seed_y)
-            info["noise"] = {"noise_std": noise, "n_archs_repeated": n_rep}
-            if n_rep >= 3:
-                info["noise"].update(seed_noise_coverage(base, space, t0.seed_archs, t0.seed_y, noise, seed=seed))
+            info["noise"] = {"noise_std": noise, "n_archs_repeated": n_rep, "source": "repeated seeds"}
+        if n_rep == 0 and seed_noise is not None and t0.metric != RUNTIME_METRIC:
+            noise = seed_noise
+            info["noise"] = {"noise_std": noise, "n_archs_repeated": 0, "source": "given (seed_noise)"}
+        if conformal and not mf:
+            batch, yy = check_training_data(space, archs, y)
+            if len(yy) >= 2 * max(2, int(conformal_folds)):
+                nm, oof = conformal_noise(base, batch, yy, seed_std=noise, folds=conformal_folds, seed=seed)
+                info["conformal"] = {**nm.to_dict(), "folds": int(conformal_folds)}
+                if n_rep >= 3:
+                    info["noise"].update(seed_noise_coverage(nm, space, batch, oof, t0.seed_archs, t0.seed_y))
         entries.append(Entry(task, t0.metric, epoch, fitted, t0.transform, noise, info,
                              np.unique(archs, axis=0)))
         bar.advance()
@@ -289,8 +314,9 @@ def fit_benchmark(source: Any, *, columns: Sequence[str] | None = None, tasks: S
     runtime : bool
         Also fit the ``wall_seconds`` runtime model (database only).
     **kwargs
-        Passed to :func:`fit_targets` (model, model_params, tune, cv, objective,
-        train_fraction, seed, multi_fidelity, progress).
+        Passed to :func:`fit_targets` (model — a name, ``"auto"`` or a Surrogate —,
+        model_params, tune, cv, objective, train_fraction, seed, multi_fidelity,
+        progress, seed_noise, conformal, conformal_folds).
     """
     from ..reference import ReferenceTable
 
@@ -310,18 +336,13 @@ def fit_benchmark(source: Any, *, columns: Sequence[str] | None = None, tasks: S
 
 class _progress:
     def __init__(self, enabled: bool, total: int) -> None:
-        self._bar = None
-        if enabled:
-            from rich.progress import Progress
+        from .._progress import Progress  # a bar on a terminal, plain periodic lines in a pipe or file
 
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("fitting surrogates", total=total)
+        self._bar = Progress("fitting surrogates", total, enabled=enabled, unit="models")
+        self._bar.start()
 
     def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
+        self._bar.advance()
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        self._bar.stop()

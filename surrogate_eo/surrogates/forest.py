@@ -73,6 +73,11 @@ class RFSurrogate(Surrogate):
         self.n_features_in_ = X.shape[1]
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
+        from . import _compiled
+
+        fast = _compiled.small_batch(self, X)  # small batches: the level-wise walk of all trees at once
+        if fast is not None:
+            return fast
         return predict_arrays(self.trees_, X)
 
     # artifacts ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from .._imports import require, require_torch
 from ..spaces import get_space
 from ..spaces.base import BatchLike
 from .base import Surrogate, check_training_data
-from .features import Featurizer, graph_encoding
+from .features import Featurizer, canonical_representatives, graph_encoding
 
 
 def _build_net(torch: Any, n_node_feats: int, n_globals: int, hidden: int, layers: int) -> Any:
@@ -95,14 +95,17 @@ class GINSurrogate(Surrogate):
         self.n_threads = n_threads
 
     def _make_featurizer(self) -> Featurizer:
-        return Featurizer(space=self.space, blocks=("onehot",))
+        return Featurizer(space=self.space, blocks=("onehot",), canonical=True)
 
-    def _tensors(self, torch: Any, batch: np.ndarray) -> tuple[Any, Any, Any]:
+    def _tensors(self, torch: Any, batch: np.ndarray, canonical: bool = True) -> tuple[Any, Any, Any]:
+        if canonical:
+            batch = canonical_representatives(self.space, batch)
         adj, nodes, glob = graph_encoding(self.space, batch)
         return torch.from_numpy(adj), torch.from_numpy(nodes), torch.from_numpy(glob)
 
     def fit(self, archs: BatchLike, y: Any) -> GINSurrogate:
         """Train the network. Returns ``self``."""
+        self.validate_params()
         torch = require_torch("the GIN surrogate")
         batch, yy = check_training_data(get_space(self.space), archs, y)
         old_threads = torch.get_num_threads()
@@ -148,7 +151,7 @@ class GINSurrogate(Surrogate):
             out = []
             with torch.no_grad():
                 for start in range(0, len(batch), 4096):
-                    adj, nodes, glob = self._tensors(torch, batch[start:start + 4096])
+                    adj, nodes, glob = self._tensors(torch, batch[start:start + 4096], self.featurizer_.canonical)
                     out.append(self.net_(adj, nodes, glob).numpy().astype(np.float64))
         finally:
             torch.set_num_threads(old_threads)

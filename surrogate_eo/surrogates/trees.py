@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _compiled
 from .base import Surrogate
 
 
@@ -83,6 +84,9 @@ class XGBSurrogate(Surrogate):
         self.booster_ = xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=int(self.n_estimators))
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
+        fast = _compiled.small_batch(self, X)  # small batches: exported trees, no library call
+        if fast is not None:
+            return fast
         return np.asarray(self.booster_.inplace_predict(X), dtype=np.float64)
 
     # artifacts ---------------------------------------------------------------
@@ -172,6 +176,9 @@ class LGBSurrogate(Surrogate):
         self.booster_ = lgb.train(params, data, num_boost_round=int(self.n_estimators))
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
+        fast = _compiled.small_batch(self, X)  # small batches: exported trees, no library call
+        if fast is not None:
+            return fast
         return np.asarray(self.booster_.predict(X, num_threads=int(self.n_jobs)), dtype=np.float64)
 
     # artifacts ---------------------------------------------------------------

@@ -10,9 +10,15 @@ with the install command when it is missing.
 >>> p = get_protocol("smoke")
 >>> spec = RunSpec("nb201", "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
 ...                "so2sat-s2", 0, p.name, p.hash)
->>> record = train(spec, "data/synthetic", "runs/")  # doctest: +SKIP
->>> record.status, record.final["val_acc"]  # doctest: +SKIP
-('ok', 0.41)
+>>> import tempfile
+>>> from surrogate_eo.data import synthesize
+>>> tmp = tempfile.mkdtemp()
+>>> _ = synthesize(f"{tmp}/data", n_train=64, n_val=32, n_test=32)         # tiny synthetic So2Sat files
+>>> tiny = p.replace(name="doc", epochs=1, train_count=64, val_count=32, test_count=32)
+>>> spec = RunSpec(spec.space, spec.arch, spec.task, 0, tiny.name, tiny.hash)
+>>> record = train(spec, f"{tmp}/data", f"{tmp}/runs", protocol=tiny, threads=1)
+>>> record.status, len(record.epochs), 0.0 <= record.final["val_acc"] <= 1.0
+('ok', 1, True)
 """
 from __future__ import annotations
 

@@ -7,6 +7,10 @@ python), the number of finished epochs, the position inside the current epoch
 epochs' metrics. It contains only tensors and plain Python values, so it is
 loaded with ``torch.load(weights_only=True)``: loading never runs code.
 
+Temporaries of a checkpoint write that was killed before its rename
+(``.<run_id>.ckpt.<x>.tmp``) are deleted when the run starts again
+(:func:`load_checkpoint`).
+
 A checkpoint that cannot be read (truncated, not a torch file, wrong keys) or
 that belongs to another run or protocol is *reported* (a
 :class:`CheckpointWarning` and a note in the run's record) and ignored: the
@@ -22,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._io import atomic_open
+from .._io import atomic_open, sweep_temp_files
 
 CHECKPOINT_FORMAT = "surrogate-eo-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -93,6 +97,9 @@ def load_checkpoint(path: str | Path, *, run_id: str, protocol_hash: str) -> tup
         Why an existing checkpoint was ignored (also emitted as a :class:`CheckpointWarning`).
     """
     path = Path(path)
+    # A run is trained by one lock holder at a time, so temporaries of its checkpoint left by a killed
+    # earlier attempt (".<run>.ckpt.<x>.tmp") cannot be a write in progress: remove them.
+    sweep_temp_files(path.parent, path.name, older_than=-1.0)
     if not path.is_file():
         return None, None
     problem: str | None = None

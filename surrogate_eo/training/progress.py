@@ -1,8 +1,14 @@
-"""A rich progress bar per epoch (batches done, time left, then the epoch's validation accuracy)."""
+"""Progress of one training run: a bar per epoch on a terminal, plain periodic lines otherwise.
+
+Both go to stderr (stdout stays free for results); see :class:`~surrogate_eo._progress.Progress`
+for the plain-line format used when stderr is a pipe or a file.
+"""
 from __future__ import annotations
 
+import sys
 from types import TracebackType
-from typing import Any
+
+from .._progress import Progress
 
 
 class EpochProgress:
@@ -11,7 +17,7 @@ class EpochProgress:
     Parameters
     ----------
     enabled : bool
-        Draw bars on stderr.
+        Show progress on stderr.
     epochs : int
         Epochs of the protocol.
     batches : int
@@ -20,39 +26,37 @@ class EpochProgress:
 
     def __init__(self, enabled: bool, epochs: int, batches: int) -> None:
         self.enabled, self.epochs, self.batches = enabled, epochs, batches
-        self._progress: Any = None
-        self._task: Any = None
+        self._bar: Progress | None = None
 
     def __enter__(self) -> EpochProgress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                                      console=Console(stderr=True))
-            self._progress.start()
         return self
 
     def start_epoch(self, epoch: int, done: int) -> None:
-        """Add the bar of epoch ``epoch`` (0-based) with ``done`` batches already trained."""
-        if self._progress is not None:
-            self._task = self._progress.add_task(f"epoch {epoch + 1}/{self.epochs}", total=self.batches,
-                                                 completed=done, info="")
+        """Start the display of epoch ``epoch`` (0-based) with ``done`` batches already trained."""
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.stop()
+        self._bar = Progress(f"epoch {epoch + 1}/{self.epochs}", self.batches, done=done, unit="batches",
+                             stream=sys.stderr)
+        self._bar.start()
 
     def advance(self) -> None:
         """One training batch done."""
-        if self._task is not None:
-            self._progress.advance(self._task)
+        if self._bar is not None:
+            self._bar.advance()
 
     def end_epoch(self, metrics: dict[str, float]) -> None:
         """Show the finished epoch's loss and accuracies."""
-        if self._task is not None:
+        if self._bar is not None:
             info = (f"loss {metrics['train_loss']:.3f}  train {metrics['train_acc']:.3f}  "
                     f"val {metrics['val_acc']:.3f}  test {metrics['test_acc']:.3f}  {metrics['epoch_seconds']:.1f}s")
-            self._progress.update(self._task, completed=self.batches, info=info)
+            self._bar.update(self.batches, info=info)
+            self._bar.stop()
+            self._bar = None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        if self._bar is not None:
+            self._bar.stop(ok=exc_type is None)
+            self._bar = None

@@ -98,3 +98,11 @@ def test_cli_plan_bad_config_one_line(tmp_path: Path, cli) -> None:
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "strata.walks.length" in lines[0] and "5000" in lines[0]
     assert not (tmp_path / "m.parquet").exists()
+
+
+def test_repository_copies_are_links_to_the_packaged_files() -> None:
+    """One copy each: ground_truth/smoke.toml and slurm_jobs/array.sbatch point at the files the package ships."""
+    pkg = REPO / "surrogate_eo" / "campaign"
+    for link, target in ((REPO / "ground_truth" / "smoke.toml", pkg / "configs" / "smoke.toml"),
+                         (REPO / "slurm_jobs" / "array.sbatch", pkg / "array.sbatch")):
+        assert link.is_symlink() and link.resolve() == target.resolve(), link

@@ -139,3 +139,33 @@ def test_processes_race_one_winner(tmp_path: Path, stale_first: bool) -> None:
     for pr in procs:
         pr.wait(timeout=60)
     assert sorted(outs) == ["LOST"] * 5 + ["WON"]
+
+
+def test_zombie_owner_is_dead(tmp_path: Path) -> None:
+    """A killed but unreaped owner (a zombie still answers kill(pid, 0)) does not keep its lock."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from surrogate_eo.campaign import locks
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        start = locks._proc_start(child.pid)
+        lock = tmp_path / "run.lock"
+        info = {**locks.owner_info(), "pid": child.pid, "pid_start": start}
+        lock.write_text(json.dumps(info))
+        assert not locks.is_stale(lock)            # alive: the lock holds
+        os.kill(child.pid, signal.SIGKILL)
+        for _ in range(200):                       # wait until the kernel marks it a zombie; do NOT reap it
+            if locks._proc_state(child.pid) == "Z":
+                break
+            time.sleep(0.01)
+        assert locks._proc_state(child.pid) == "Z"
+        os.kill(child.pid, 0)                      # still "exists" for kill(0) ...
+        assert locks.is_stale(lock)                # ... but the lock is stale
+        assert locks.RunLock(lock).acquire()
+    finally:
+        child.kill()
+        child.wait()

@@ -90,3 +90,34 @@ def test_stats_of_gzip_file_match_plain(synth_gzip, synth_plain):
     np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
     with h5py.File(synth_plain / "training.h5") as f:
         np.testing.assert_allclose(b[0][8:], f["sen2"][:].reshape(-1, 10).mean(0), rtol=1e-10)
+
+
+def test_huge_finite_value_is_named_not_averaged_to_inf(tmp_path, h5_writer, arrays, capsys):
+    """1e308 is finite in float64, but its mean overflows: one line naming key, patch, band and value."""
+    from surrogate_eo.cli import main
+    from surrogate_eo.data import synthesize
+
+    synthesize(tmp_path, version=2, n_train=8, n_val=4, n_test=4, seed=0, compression=None)
+    train = next(p for p in tmp_path.glob("*.h5") if "train" in p.name)
+    with h5py.File(train, "r+") as f:
+        f["sen2"][3, 5, 6, 2] = 1e308
+    try:
+        main(["data", "stats", str(tmp_path), "--task", "so2sat-s2", "--json"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("data stats accepted 1e308")
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'sen2'" in err and "patch 3, channel 2" in err
+    assert "1e+308" in err and "float32" in err
+    assert not list(tmp_path.glob("*.stats.json"))  # nothing cached
+
+
+def test_cached_null_means_are_recomputed(tmp_path, h5_writer, arrays):
+    path = h5_writer(tmp_path / "training.h5", **arrays(n=6))
+    mean, _ = So2SatSplit(path, "so2sat-s2").stats()
+    cache = tmp_path / "training.h5.stats.json"
+    doc = json.loads(cache.read_text())
+    doc["keys"]["sen2"]["mean"] = [None] * 10
+    cache.write_text(json.dumps(doc))
+    np.testing.assert_allclose(So2SatSplit(path, "so2sat-s2").stats()[0], mean)

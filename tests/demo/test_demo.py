@@ -65,7 +65,11 @@ def test_demo_writes_every_stage(demo_run):
     assert (out / "summary.txt").read_text().splitlines() == res.summary
     acc = rep["accuracy"]["so2sat-s2"]["metrics"][0]
     assert -1.0 <= acc["kendall_tau"] <= 1.0 and acc["n"] == 11  # 11 distinct archs
-    assert isinstance(rep["landscape"]["so2sat-s2"]["passed"], bool)
+    land = rep["landscape"]["so2sat-s2"]
+    # 12 runs cannot settle any comparison: the evidence rule says inconclusive, with the runs needed
+    assert land["verdict"] == "inconclusive" and land["too_small"]["value"] and land["runs_needed"]["value"]
+    assert "too small for a conclusive verdict: runs needed" in res.summary[3]
+    assert rep["meta"]["synthetic"] and "SYNTHETIC" in (out / "report" / "report.md").read_text()
 
 
 @pytest.mark.slow

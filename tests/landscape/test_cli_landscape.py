@@ -23,8 +23,11 @@ def table_csv(tmp_path_factory):
     w = rng.normal(0, 2, size=(6, 5))
     add = 80 + w[np.arange(6), archs].sum(axis=1)
     acc = add + rng.normal(0, 1, len(add))
+    e = np.exp(0.4 * acc)  # a rank-identical transform, rescaled to acc's mean and std
+    acc_exp = (e - e.mean()) / e.std() * acc.std() + acc.mean()
     df = pd.DataFrame({"ArchitectureString": space.to_strings(archs), "add": add, "acc": acc,
-                       "acc_noisy": acc + rng.normal(0, 4, len(acc)), "add_early": add * 0.9})
+                       "acc_noisy": acc + rng.normal(0, 4, len(acc)), "add_early": add * 0.9,
+                       "acc_exp": acc_exp, "acc_shuffled": rng.permutation(acc)})
     path = tmp_path_factory.mktemp("tbl") / "table.csv"
     df.to_csv(path, index=False)
     return path
@@ -48,14 +51,62 @@ def test_landscape_exact_json(table_csv, tmp_path) -> None:
     assert d["persistence_top_auc"]["value"] == pytest.approx(1.0)
 
 
+def test_source_spec_and_old_options_give_the_same_footprint(table_csv, tmp_path) -> None:
+    base = ["--points", "300", "--walks", "10", "--walk-length", "10", "--centres", "10", "--climbs", "0", "-q"]
+    r1 = runner.invoke(app, ["landscape", "--table", str(table_csv), "--column", "acc", "--json",
+                             str(tmp_path / "a.json")] + base)
+    r2 = runner.invoke(app, ["landscape", "--source", f"table:{table_csv}:acc", "--json", str(tmp_path / "b.json")]
+                       + base)
+    assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))
+    assert a["source"] == b["source"] == "table.csv:acc"
+    assert a["features"]["autocorr_lag1"] == b["features"]["autocorr_lag1"]
+
+
 def test_fidelity_exit_codes(table_csv, tmp_path) -> None:
+    """0 faithful, 1 unfaithful, 3 inconclusive (with runs needed), 2 bad input."""
     out = tmp_path / "v.json"
-    args = ["fidelity", "--table", str(table_csv), "--column", "acc", "--campaign-runs", "600", "-q"]
-    r = runner.invoke(app, args + ["--surrogate-column", "acc", "--json", str(out)])
-    assert r.exit_code == 0, r.output
-    assert json.loads(out.read_text())["passed"] is True
-    r = runner.invoke(app, args + ["--surrogate-column", "acc_noisy"])
-    assert r.exit_code == 1 and r.output.startswith("FAIL")
+    args = ["fidelity", "--table", str(table_csv), "--column", "acc", "-q"]
+    r = runner.invoke(app, args + ["--campaign-runs", "1500", "--surrogate-column", "acc", "--json", str(out)])
+    assert r.exit_code == 0 and r.output.startswith("FAITHFUL"), r.output
+    d = json.loads(out.read_text())
+    assert d["schema"] == "surrogate-eo/fidelity-verdict/2" and d["verdict"] == "faithful"
+    assert d["verdicts"] == {"value": "faithful", "rank": "faithful"} and d["judge"]["campaign_runs"] == 1500
+    assert all(c["verdict"] == "faithful" for c in d["comparisons"] if c["judged"])
+    r = runner.invoke(app, args + ["--campaign-runs", "600", "--surrogate-column", "acc_shuffled"])
+    assert r.exit_code == 1 and r.output.startswith("UNFAITHFUL"), r.output
+    r = runner.invoke(app, args + ["--campaign-runs", "100", "--surrogate-column", "acc", "--json", str(out)])
+    assert r.exit_code == 3 and r.output.startswith("INCONCLUSIVE") and "runs needed" in r.output, r.output
+    d = json.loads(out.read_text())
+    assert d["verdict"] == "inconclusive" and sum(d["runs_needed"].values()) > 0
+    assert not any(c["verdict"] == "unfaithful" for c in d["comparisons"])
+
+
+def test_fidelity_modes(table_csv) -> None:
+    """A rank-identical transform: faithful for ranking (exit 0), not for values (exit 1)."""
+    args = ["fidelity", "--truth", f"table:{table_csv}:acc", "--surrogate", f"table:{table_csv}:acc_exp",
+            "--campaign-runs", "1500", "-q"]
+    r = runner.invoke(app, args + ["--mode", "rank"])
+    assert r.exit_code == 0 and r.output.startswith("FAITHFUL (rank mode; value mode: unfaithful)"), r.output
+    r = runner.invoke(app, args + ["--mode", "value"])
+    assert r.exit_code == 1 and r.output.startswith("UNFAITHFUL (value mode; rank mode: faithful)"), r.output
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--campaign-runs", "10"], "--campaign-runs 10 is too small: a campaign must hold one unit of each stratum"),
+    (["--mode", "ranks"], "--mode 'ranks': expected one of value, rank"),
+    (["--folds", "1"], "--folds 1"),
+    (["--tolerances", "TOL_UNKNOWN"], "unknown feature 'no_such_feature'"),
+    (["--tolerances", "TOL_NEGATIVE"], "fitness_mean.abs must be > 0"),
+])
+def test_fidelity_bad_input_exits_2(table_csv, tmp_path, run_cli, extra, match) -> None:
+    (tmp_path / "unknown.json").write_text(json.dumps({"no_such_feature": {"abs": 0.1}}))
+    (tmp_path / "negative.json").write_text(json.dumps({"fitness_mean": {"abs": -0.1}}))
+    extra = [str(tmp_path / "unknown.json") if e == "TOL_UNKNOWN" else
+             str(tmp_path / "negative.json") if e == "TOL_NEGATIVE" else e for e in extra]
+    r = run_cli("fidelity", "--table", table_csv, "--column", "acc", "--surrogate-column", "acc", "-q", *extra)
+    assert r.returncode == 2 and match in r.stderr, r.stderr
+    assert r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_cli_errors_are_one_line(table_csv) -> None:
@@ -110,6 +161,17 @@ def test_landscape_and_fidelity_on_a_saved_surrogate(nb201_table, tmp_path) -> N
     d = json.loads(out.read_text())
     assert d["source"].endswith(":cifar10") and 0.3 < d["features"]["autocorr_lag1"]["value"] < 0.9
     table = str(nb201_table.name)
-    r = runner.invoke(app, ["fidelity", "--table", table, "--column", "CIFAR10TestAccuracy200Epochs",
-                            "--surrogate", str(tmp_path / "bench"), "--task", "cifar10", "-q"])
-    assert r.exit_code in (0, 1) and r.output.startswith(("PASS", "FAIL")), r.output
+    args = ["fidelity", "--table", table, "--column", "CIFAR10TestAccuracy200Epochs",
+            "--surrogate", str(tmp_path / "bench"), "--task", "cifar10", "-q"]
+    r = runner.invoke(app, args + ["--json", str(tmp_path / "oof.json")])
+    words = {0: "FAITHFUL", 1: "UNFAITHFUL", 3: "INCONCLUSIVE"}
+    assert r.exit_code in words and r.output.startswith(words[r.exit_code]), r.output
+    oof = json.loads((tmp_path / "oof.json").read_text())
+    assert oof["judge"]["paired"].startswith("out-of-fold (5-fold refits of the xgb model") and not oof["judge"]["warnings"]
+    r = runner.invoke(app, args + ["--in-sample", "--json", str(tmp_path / "ins.json")])
+    assert r.exit_code in words and "in-sample" in r.output, r.output
+    ins = json.loads((tmp_path / "ins.json").read_text())
+    assert ins["judge"]["paired"].startswith("in-sample") and "optimistic" in ins["judge"]["warnings"][0]
+    # the same truth archs, different paired predictions: the printed Kendall tau is out-of-fold by default
+    assert oof["agreement"]["n"] == ins["agreement"]["n"]
+    assert oof["agreement"]["kendall_tau"] != pytest.approx(ins["agreement"]["kendall_tau"], abs=1e-6)

@@ -141,3 +141,23 @@ def test_database_source_rebuilds_campaign_strata(nb201_table, make_database) ->
     lost = space.to_string(st.walks[1, 3])
     src2 = DatabaseSource(make_database(space, st, truth.fitness, drop=lost), "so2sat-s2")
     assert src2.strata().walks.shape[0] == 3
+
+
+def test_one_source_spec_syntax_and_one_table_opener(nb201_dir, tmp_path):
+    from surrogate_eo.errors import LandscapeError
+    from surrogate_eo.landscape.sources import open_source, open_table, parse_source
+    from surrogate_eo.search.specs import parse_spec
+
+    sp = parse_source("db:C:/runs/a:b.parquet:so2sat-s2")  # the last ':' separates the task
+    assert (sp.kind, sp.path.as_posix(), sp.name) == ("db", "C:/runs/a:b.parquet", "so2sat-s2")
+    assert parse_spec(f"table:{nb201_dir}:X") == ("table", nb201_dir, "X")  # search reuses the parser
+    for bad in ("tables:x.csv:y", "table:x.csv", "table::y", "db:x.parquet:"):
+        with pytest.raises(LandscapeError, match="is not KIND:PATH:NAME"):
+            parse_source(bad)
+    src = open_source(f"table:{nb201_dir}:CIFAR10TestAccuracy200Epochs")
+    assert src.name == "nb201:CIFAR10TestAccuracy200Epochs" and src.space.name == "nb201"
+    assert open_table(nb201_dir / "nats_bench.csv").space.size == 15625  # a CSV or the NB201 folder
+    with pytest.raises(LandscapeError, match="reference table .* does not exist"):
+        open_table(tmp_path / "none.csv")
+    with pytest.raises(LandscapeError, match="does not exist"):
+        open_source(f"db:{tmp_path / 'none.parquet'}:so2sat-s2")

@@ -61,11 +61,20 @@ def test_landscape_and_verdict_numbers(report, campaign):
     land = report.data.landscape[campaign.task]
     assert land["origin"].startswith("computed by the report") and not land["samples_redrawn"]
     comps = land["comparisons"]
-    assert sum(land["counts"].values()) == len(comps) > 10
-    assert land["passed"] == (land["counts"]["fail"] == 0)
-    fails = [c for c in comps if c["status"] == "fail"]
+    assert land["paired_by"].startswith("out-of-fold (3-fold refits of the") and not land["warnings"]
+    assert set(land["verdicts"]) == {"value", "rank"} and land["verdict"] == land["verdicts"]["value"]
+    for mode in ("value", "rank"):  # counts are of the comparisons each mode judges
+        judged = [c for c in comps if c["outcomes"].get(mode) is not None]
+        assert sum(land["counts"][mode].values()) == len(judged) >= 4
+        word = land["verdicts"][mode]
+        assert (word == "unfaithful") == any(c["outcomes"][mode] == "unfaithful" for c in judged)
+        assert land["too_small"][mode] == (word == "inconclusive" and bool(land["runs_needed"][mode]))
+    assert sum(land["counts"]["rank"].values()) < sum(land["counts"]["value"].values())
+    fails = [c for c in comps if c["judged"] and c["verdict"] == "unfaithful"]
     assert sorted({c["label"] for c in fails}) == land["failed"]
-    assert all("CI" in c["reason"] or "no value" in c["reason"] for c in fails)
+    assert all("CI" in c["why"] or "no value" in c["why"] for c in comps if c["judged"])
+    # 70 points, 4 walks and 2 neighbourhoods: the evidence rule says the campaign is too small
+    assert land["too_small"]["value"] and land["runs_needed"]["value"]["walks"] > 0
     h = land["histogram"]
     width = np.diff(h["edges"])
     for m in ("truth", "paired", "distributional"):
@@ -141,7 +150,8 @@ def test_given_verdicts_are_used(campaign, fast, verdict):
     second = compute_report(campaign.db, campaign.bench, path, options=opts)
     from_file = second.landscape[campaign.task]
     assert from_file["origin"] == f"read from {path}" and from_file["samples_redrawn"]
-    assert from_file["score"] == pytest.approx(v.score) and from_file["passed"] == v.passed
+    assert from_file["score"] == pytest.approx(v.score) and from_file["verdict"] == v.verdict
+    assert from_file["verdicts"] == v.verdicts
     assert from_file["series"]["distributional"]["n"] == 300  # redrawn with the verdict's own plan
     first = compute_report(campaign.db, campaign.bench, {campaign.task: v}, options=opts)
     from_obj = first.landscape[campaign.task]

@@ -42,7 +42,7 @@ def test_neighbours_and_canonical():
 @pytest.mark.parametrize("args,needle", [
     (("space", "describe", "nb999"), "unknown search space 'nb999'"),
     (("space", "canonical", "nb201", GOOD.replace("none", "zero")), "unknown op 'zero'"),
-    (("space", "neighbours", "eo", GOOD), "eo: field"),
+    (("space", "neighbours", "eo", GOOD), "this is an nb201 arch"),
 ])
 def test_errors_one_line_exit_2(args, needle):
     out = run(*args)
@@ -55,3 +55,10 @@ def test_errors_one_line_exit_2(args, needle):
 def test_help_teaches():
     out = run("space", "--help")
     assert out.returncode == 0 and "canonical" in out.stdout and "neighbours" in out.stdout
+
+
+def test_flags_are_shown_without_a_type() -> None:
+    """``--json`` is a flag: help must not show ``--json <bool>`` (``--json true`` is an error)."""
+    for args in (("collect", "--help"), ("status", "--help"), ("space", "sample", "--help")):
+        out = run(*args)
+        assert out.returncode == 0 and "--json" in out.stdout and "<bool>" not in out.stdout, out.stdout

@@ -66,3 +66,36 @@ def test_good_strings_parse():
     assert get_space("nb201").to_string(GOOD) == GOOD
     assert get_space("eo").to_string(EO_GOOD) == EO_GOOD
     assert get_space("eo").macro_values(EO_GOOD) == {"stem": "spectral", "width": 24, "cells": 2, "reductions": 1}
+
+
+def test_arch_of_the_other_space_is_named() -> None:
+    with pytest.raises(InvalidArchitectureError, match="this is an nb201 arch.*space .* is eo"):
+        get_space("eo").from_string(GOOD)
+    with pytest.raises(InvalidArchitectureError, match="this is an eo arch.*space .* is nb201"):
+        get_space("nb201").from_string(EO_GOOD)
+
+
+@pytest.mark.parametrize("space, text", [
+    ("eo", EO_GOOD.replace("width=24", "width=" + "9" * 100_000)),
+    ("eo", "x" * 100_000),
+    ("eo", EO_GOOD + ";" + "k" * 100_000 + "=1"),
+    ("nb201", GOOD.replace("none~0", "z" * 100_000 + "~0")),
+    ("nb201", "|" + "a~0|" * 30_000),
+    ("nb201", GOOD + "+" * 50_000),
+])
+def test_huge_input_gives_a_short_line(space: str, text: str) -> None:
+    """A 100 KB arch gives an error of a few hundred characters, not a 100 KB line."""
+    with pytest.raises(InvalidArchitectureError) as info:
+        get_space(space).from_string(text)
+    msg = str(info.value)
+    assert len(msg) < 500 and "\n" not in msg and "chars)" in msg
+
+
+def test_cli_caps_and_names_cross_space_arch(capsys: pytest.CaptureFixture[str]) -> None:
+    from surrogate_eo.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main(["space", "canonical", "eo", GOOD])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: eo:") and "this is an nb201 arch" in err and len(err.splitlines()) == 1

@@ -89,3 +89,19 @@ def test_non_checkpoint_torch_file_is_ignored(tmp_path: Path) -> None:
     torch.save({"weights": torch.ones(2)}, path)
     with pytest.warns(CheckpointWarning, match="not a surrogate-eo checkpoint"):
         assert load_checkpoint(path, run_id="r1", protocol_hash="h1")[0] is None
+
+
+def test_rerun_sweeps_temporaries_of_a_killed_checkpoint_write(so2sat_root: Path, tiny, tmp_path: Path) -> None:
+    """``train`` killed during its first checkpoint rename left ``.<run>.ckpt.<x>.tmp``; the rerun removes it."""
+    from surrogate_eo.training import checkpoint_path, train
+
+    spec = tiny.spec(seed=5)
+    ckpt = checkpoint_path(tmp_path, spec)
+    tmp_path.mkdir(exist_ok=True)
+    leftover = ckpt.with_name(f".{ckpt.name}.k1ll3d.tmp")
+    leftover.write_bytes(b"half a torch file")
+    other = tmp_path / ".another-run.ckpt.x.tmp"  # another run's temporary: not ours to remove
+    other.write_bytes(b"x")
+    rec = train(spec, so2sat_root, tmp_path, protocol=tiny.protocol, threads=1)
+    assert rec.status == "ok"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{spec.run_id}.json", other.name])

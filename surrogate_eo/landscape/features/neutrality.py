@@ -19,7 +19,7 @@ import math
 import numpy as np
 from scipy.stats import norm
 
-from ._base import FeatureSpec, LandscapeData, register
+from ._base import FeatureSpec, LandscapeData, exact_impl, register
 
 
 def _eps(data: LandscapeData) -> np.ndarray:
@@ -39,6 +39,12 @@ def _centre_neutral(data: LandscapeData) -> np.ndarray:
 
 def _neut_centres(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
     return _centre_neutral(data)[idx].mean(axis=1)
+
+
+def _se_centres(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
+    """Standard error of the mean over resampled centres, ``(B, K)``."""
+    x = _centre_neutral(data)[idx]
+    return x.std(axis=1, ddof=1) / np.sqrt(idx.shape[1])
 
 
 def _neut_edges(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
@@ -61,7 +67,7 @@ def _edge_params(data: LandscapeData) -> dict:
 register(FeatureSpec(
     "neutrality", "centres", _neut_centres,
     "fraction of neighbour pairs with |df| <= eps, per eps (fitness units)",
-    keys=_eps_keys, params=_centre_params,
+    keys=_eps_keys, params=_centre_params, se=_se_centres,
     fallback=FeatureSpec("neutrality", "edges", _neut_edges, "fraction of neighbour pairs with |df| <= eps",
                          keys=_eps_keys, params=_edge_params)))
 register(FeatureSpec(
@@ -103,7 +109,7 @@ register(FeatureSpec("local_optima_fraction", "centres", lambda d, i: _is_lo(d)[
                      interval=_lo_interval))
 register(FeatureSpec("local_optima_strict", "centres", lambda d, i: _is_lo(d)[i].mean(axis=1),
                      "strict local optima: fraction of sampled archs (count in exact mode)", params=_lo_params,
-                     interval=_lo_interval))
+                     interval=_lo_interval, exact=exact_impl("exact_local_optima_count_of")))
 
 
 # ------------------------------------------------------------------------- climbs

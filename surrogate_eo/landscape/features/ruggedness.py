@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from ._base import FeatureSpec, LandscapeData, counts_matrix, register
+from ._base import FeatureSpec, LandscapeData, counts_matrix, exact_impl, jackknife_se, register
 
 
 def _lags(data: LandscapeData) -> list[int]:
@@ -47,8 +47,12 @@ def _walk_sums(data: LandscapeData, rank: bool = False) -> dict[str, np.ndarray]
 
 def _acf(data: LandscapeData, idx: np.ndarray, rank: bool = False) -> np.ndarray:
     """Pooled autocorrelation rho(s) per resample row, shape ``(B, k)``."""
+    return _acf_counts(data, counts_matrix(idx, len(_walk_sums(data, rank)["S1"])), rank)
+
+
+def _acf_counts(data: LandscapeData, cm: np.ndarray, rank: bool = False) -> np.ndarray:
+    """Pooled autocorrelation rho(s) from walk multiplicities ``cm (B, walks)``, shape ``(B, k)``."""
     w = _walk_sums(data, rank)
-    cm = counts_matrix(idx, len(w["S1"]))
     N = cm @ w["L"]
     mu = (cm @ w["S1"]) / N
     var = (cm @ w["S2"]) / N - mu ** 2
@@ -61,6 +65,12 @@ def _acf(data: LandscapeData, idx: np.ndarray, rank: bool = False) -> np.ndarray
 
 def _rho1_walks(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
     return _acf(data, idx)[:, 0]
+
+
+def _rho1_se(data: LandscapeData, idx: np.ndarray, rank: bool = False) -> np.ndarray:
+    """Jackknife (delete-one-walk) standard error of the pooled rho(1) per resample row."""
+    cm = counts_matrix(idx, len(data.f_walks))  # type: ignore[arg-type]
+    return jackknife_se(lambda c: _acf_counts(data, c, rank)[:, :1], cm)[:, 0]
 
 
 def _rho1_edges(data: LandscapeData, idx: np.ndarray, rank: bool = False) -> np.ndarray:
@@ -108,8 +118,12 @@ def _rho_specs(name: str, fn, doc: str) -> FeatureSpec:
 
 register(FeatureSpec("autocorrelation", "walks", _acf,
                      "random-walk autocorrelation rho(s) for s = 1..k (dimensionless)",
-                     keys=lambda d: [str(s) for s in _lags(d)], params=_walk_params))
-register(_rho_specs("autocorr_lag1", lambda r: r, "random-walk autocorrelation at lag 1, rho(1)"))
+                     keys=lambda d: [str(s) for s in _lags(d)], params=_walk_params,
+                     exact=exact_impl("exact_autocorrelation_of")))
+register(FeatureSpec("autocorr_lag1", "walks", _rho1_walks, "random-walk autocorrelation at lag 1, rho(1)",
+                     params=_walk_params, se=_rho1_se,
+                     fallback=FeatureSpec("autocorr_lag1", "edges", _rho1_edges,
+                                          "random-walk autocorrelation at lag 1, rho(1)", params=_edge_params)))
 register(_rho_specs("corr_length", weinberger, _LEN_DOC["corr_length"]))
 register(_rho_specs("corr_length_traore", traore, _LEN_DOC["corr_length_traore"]))
 register(FeatureSpec(
@@ -165,6 +179,12 @@ def _ic(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
     return entropy_from_counts(np.einsum("bw,wek->bek", cm, c))
 
 
+def _ic_se(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
+    """Jackknife (delete-one-walk) standard error of H(eps) per resample row, ``(B, E)``."""
+    c = _info_cache(data)["counts"]
+    return jackknife_se(lambda cm: entropy_from_counts(np.einsum("bw,wek->bek", cm, c)), counts_matrix(idx, len(c)))
+
+
 def _pi(data: LandscapeData, idx: np.ndarray) -> np.ndarray:
     info = _info_cache(data)
     cm = counts_matrix(idx, len(info["mu"]))
@@ -181,11 +201,12 @@ def _info_params(data: LandscapeData) -> dict:
 
 register(FeatureSpec("information_content", "walks", _ic,
                      "information content H(eps) of the walks' slope sequence (Vassilev et al.; log base 6)",
-                     keys=_eps_keys, params=_info_params))
+                     keys=_eps_keys, params=_info_params, exact=exact_impl("exact_information_content_of"),
+                     se=_ic_se))
 register(FeatureSpec("partial_information", "walks", _pi,
                      "partial information content M(eps): collapsed slope-sign changes per step",
                      keys=_eps_keys, params=_info_params))
 register(FeatureSpec("information_stability", "walks",
                      lambda d, i: _info_cache(d)["maxabs"][i].max(axis=1),
                      "information stability eps*: largest |fitness change| along the walks (fitness units)",
-                     params=_walk_params))
+                     params=_walk_params, exact=exact_impl("exact_information_stability_of")))

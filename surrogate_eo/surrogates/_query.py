@@ -1,0 +1,276 @@
+"""The query path of a :class:`~surrogate_eo.surrogates.benchmark.Benchmark`: caches that make one call cheap.
+
+A search loop asks for one architecture at a time, often as a string. Per
+benchmark this keeps:
+
+- the entry answering each ``(task, metric, epoch)`` (resolved once);
+- string → architecture: for finite spaces (``nb201``) a dict of every arch's
+  string, built on the first string query; otherwise a bounded memo of parsed
+  strings (misses are parsed, and checked, by the space);
+- the compiled trees of each entry (:mod:`~surrogate_eo.surrogates._compiled`),
+  used for batches up to :data:`~surrogate_eo.surrogates._compiled.MAX_ROWS`
+  rows (larger ones go to the library, which is faster there);
+- optionally (:meth:`Benchmark.precompute`) a table of every arch's prediction
+  for finite spaces: ``True`` builds it on an entry's next query, ``"auto"``
+  once an entry has been asked for as many archs as the space holds (at most
+  twice the cost of never building it), ``False`` (the default) never. A
+  one-off analysis such as a footprint is faster without it (measured in
+  ``benchmarks/results/bench_endtoend.txt``); exhaustive or repeated queries
+  of ``nb201`` are faster with it.
+
+:func:`probe` is the load-time check that the compiled trees and the
+libraries agree, and that the libraries still give the predictions stored
+when the benchmark was saved.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ArtifactError
+from ..spaces.base import BatchLike
+from . import _compiled
+from .ensemble import Ensemble, MultiFidelity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .benchmark import Benchmark, Entry
+
+#: Finite spaces up to this size get string and prediction tables.
+TABLE_SPACE_LIMIT = 100_000
+#: Parsed strings remembered for spaces too large for a string table.
+STRING_MEMO = 100_000
+#: Fixed probe set: this many archs sampled with this seed (the same on every machine).
+PROBE_N, PROBE_SEED = 64, 20_261_129
+#: Largest disagreement accepted between the compiled trees, the library and the stored probe.
+PROBE_TOL = 1e-6
+
+
+class QueryPath:
+    """Caches of one benchmark's query path (see the module docstring).
+
+    Parameters
+    ----------
+    bench : Benchmark
+    """
+
+    def __init__(self, bench: Benchmark) -> None:
+        self.bench = bench
+        self.tables: bool | str = False
+        self._entries: dict[tuple[Any, ...], tuple[Any, int | None]] = {}
+        self._sig: tuple[int, int] = (0, 0)
+        self._strings: dict[str, int] | None = None
+        self._memo: dict[str, np.ndarray] = {}
+        self._all: np.ndarray | None = None
+        self._compiled: dict[int, tuple[Any, Any]] = {}
+        self._table: dict[tuple[int, int | None], tuple[Any, np.ndarray, np.ndarray]] = {}
+        self._asked: dict[tuple[int, int | None], int] = {}
+
+    @property
+    def finite(self) -> bool:
+        """Whether the space is small enough for string and prediction tables."""
+        return self.bench.space.size <= TABLE_SPACE_LIMIT
+
+    # ----------------------------------------------------------- entries
+    def entry(self, task: str | None, metric: str | None, epoch: Any) -> tuple[Entry, int | None]:
+        """:meth:`Benchmark.entry`, remembered per ``(task, metric, epoch)``."""
+        sig = (id(self.bench.entries), len(self.bench.entries))
+        if sig != self._sig:
+            self._entries, self._compiled, self._table, self._asked, self._sig = {}, {}, {}, {}, sig
+        if not (epoch is None or type(epoch) is int):
+            return self.bench.entry(task, metric, epoch)
+        key = (task, metric, epoch)
+        hit = self._entries.get(key)
+        if hit is None:
+            hit = self._entries[key] = self.bench.entry(task, metric, epoch)
+        return hit
+
+    # ----------------------------------------------------------- strings
+    def as_batch(self, archs: BatchLike) -> tuple[np.ndarray, bool]:
+        """:meth:`SearchSpace.as_batch` with strings answered from a cache."""
+        if isinstance(archs, str):
+            return self._rows([archs]), True
+        if isinstance(archs, list) and archs and isinstance(archs[0], str):
+            return self._rows(archs), False
+        return self.bench.space.as_batch(archs)
+
+    def _rows(self, texts: list[str]) -> np.ndarray:
+        space = self.bench.space
+        if not all(isinstance(t, str) for t in texts):
+            return space.as_batch(texts)[0]
+        if self.finite:
+            if self._strings is None:
+                self._all = space.from_index(np.arange(space.size))
+                self._strings = {s: i for i, s in enumerate(space.to_strings(self._all))}
+            get = self._strings.get
+            idx = [get(t, -1) for t in texts]
+            if -1 not in idx:
+                return self._all[idx]  # type: ignore[index]
+            miss = [t for t, i in zip(texts, idx) if i < 0]
+            parsed = space.index(space.from_strings(miss))          # raises on a bad string
+            it = iter(parsed.tolist())
+            return self._all[[i if i >= 0 else next(it) for i in idx]]  # type: ignore[index]
+        memo = self._memo
+        rows = []
+        for t in texts:
+            row = memo.get(t)
+            if row is None:
+                row = space.validate(space.from_string(t))[0]
+                if len(memo) >= STRING_MEMO:
+                    memo.clear()
+                memo[t] = row
+            rows.append(row)
+        return np.stack(rows)
+
+    # ------------------------------------------------------------ predict
+    def dist(self, entry: Entry, batch: np.ndarray, mf_epoch: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(mean, std)`` from a table or the compiled trees, or ``None`` (use the library)."""
+        key = (id(entry), mf_epoch)
+        if self.finite and self.tables and not _compiled._LIBRARY_ONLY.get():
+            hit = self._table.get(key)
+            if hit is not None and hit[0] is entry.model:
+                idx = batch @ self.bench.space._radix
+                return hit[1][idx], hit[2][idx]
+            asked = self._asked[key] = self._asked.get(key, 0) + len(batch)
+            if self.tables is True or asked >= self.bench.space.size:
+                mean, std = self.build_table(entry, mf_epoch)
+                idx = batch @ self.bench.space._radix
+                return mean[idx], std[idx]
+        if not _compiled.enabled(len(batch)):
+            return None
+        comp = self.compiled(entry)
+        if comp is None:
+            return None
+        trees, featurizer, multi = comp
+        X = featurizer.transform_valid(batch)
+        if mf_epoch is not None:
+            X = np.concatenate([X, np.full((len(X), 1), np.log(mf_epoch), dtype=np.float32)], axis=1)
+        if np.isnan(X).any():
+            return None
+        out = trees.predict_groups(X)
+        if not multi:
+            return out[0], np.zeros(len(batch))
+        return out.mean(axis=0), (out.std(axis=0, ddof=1) if len(out) > 1 else np.zeros(len(batch)))
+
+    def compiled(self, entry: Entry) -> tuple[_compiled.CompiledTrees, Any, bool] | None:
+        """``(trees, featurizer, is_ensemble)`` of an entry's model, or ``None`` when it has no tree export."""
+        hit = self._compiled.get(id(entry))
+        if hit is not None and hit[0] is entry.model:
+            return hit[1]
+        self._compiled[id(entry)] = (entry.model, compile_entry_model(entry.model))
+        return self._compiled[id(entry)][1]
+
+    def build_table(self, entry: Entry, mf_epoch: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """Predict every arch of the (finite) space once with the library; later queries are one gather."""
+        bench = self.bench
+        everything = bench.space.from_index(np.arange(bench.space.size))
+        mean, std = library_dist(bench, entry, everything, mf_epoch)
+        mean.setflags(write=False)
+        std.setflags(write=False)
+        self._table[(id(entry), mf_epoch)] = (entry.model, mean, std)
+        return mean, std
+
+
+def compile_entry_model(model: Any) -> tuple[_compiled.CompiledTrees, Any, bool] | None:
+    """Compiled trees of a benchmark model: one tree model, an ensemble of them, or either under multi-fidelity."""
+    inner = model
+    if isinstance(model, MultiFidelity):
+        inner = getattr(model, "base_", None) or model.base
+    featurizer = getattr(model, "featurizer_", None)
+    if featurizer is None:
+        return None
+    if isinstance(inner, Ensemble):
+        members = getattr(inner, "estimators_", [])
+        if not members or any(not m.uses_features or getattr(m, "featurizer_", featurizer) != featurizer
+                              for m in members):
+            return None
+        trees = _compiled.compile_members(members)
+        return None if trees is None else (trees, featurizer, True)
+    if type(inner).__name__ not in ("XGBSurrogate", "LGBSurrogate", "RFSurrogate"):
+        return None
+    trees = _compiled.compile_model(inner)
+    return None if trees is None else (trees, featurizer, False)
+
+
+def library_dist(bench: Benchmark, entry: Entry, batch: np.ndarray,
+                 mf_epoch: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """``Benchmark._dist`` through the libraries only (no table, no compiled trees)."""
+    with _compiled.library_only():
+        return bench._dist(entry, batch, mf_epoch)
+
+
+# ------------------------------------------------------------------- probe
+def probe_batch(bench: Benchmark) -> np.ndarray:
+    """The fixed probe architectures of a benchmark's space."""
+    return bench.space.sample(PROBE_N, seed=PROBE_SEED)
+
+
+def _probe_epoch(entry: Entry) -> int | None:
+    return entry.epochs[-1] if isinstance(entry.model, MultiFidelity) else None
+
+
+def _trees_digest(comp: tuple[_compiled.CompiledTrees, Any, bool] | None) -> str | None:
+    """sha256 of the exported arrays: any changed split, threshold or leaf value changes it."""
+    if comp is None:
+        return None
+    h = hashlib.sha256()
+    for key in sorted(comp[0].parts):
+        h.update(key.encode())
+        h.update(np.ascontiguousarray(comp[0].parts[key]).tobytes())
+    return h.hexdigest()
+
+
+def record_probes(bench: Benchmark) -> None:
+    """Store, per entry, the libraries' predictions on the probe set and the digest of the exported trees
+    in ``info["probe"]`` (done at save, checked by :func:`probe` at load)."""
+    batch = probe_batch(bench)
+    for entry in bench.entries:
+        mean, _ = library_dist(bench, entry, batch, _probe_epoch(entry))
+        entry.info["probe"] = {"n": PROBE_N, "seed": PROBE_SEED, "mean": [float(v) for v in mean],
+                               "trees_sha256": _trees_digest(bench._query.compiled(entry))}
+
+
+def probe(bench: Benchmark, where: str) -> None:
+    """Refuse a benchmark whose compiled trees, libraries and stored probe disagree (at load).
+
+    Raises
+    ------
+    ArtifactError
+        One line naming the folder, the entry, the largest difference and the fix.
+    """
+    batch = probe_batch(bench)
+    for i, entry in enumerate(bench.entries):
+        name = f"{where}: entry {i} ({entry.task}/{entry.metric}, {entry.model.family})"
+        mf = _probe_epoch(entry)
+        lib_mean, _ = library_dist(bench, entry, batch, mf)
+        stored = entry.info.get("probe")
+        if isinstance(stored, dict) and stored.get("n") == PROBE_N and stored.get("seed") == PROBE_SEED:
+            want = np.asarray(stored.get("mean", []), dtype=np.float64)
+            diff = float(np.abs(want - lib_mean).max()) if want.shape == lib_mean.shape else np.inf
+            if not diff <= PROBE_TOL:
+                raise ArtifactError(
+                    f"{name} predicts differently from when it was saved (largest difference {diff:.3g} on the "
+                    f"{PROBE_N}-arch probe set, tolerance {PROBE_TOL:g}); a model file was modified or the "
+                    f"library version reads it differently — restore the folder or refit with this version")
+        comp = bench._query.compiled(entry)
+        if comp is None:
+            continue
+        trees, featurizer, multi = comp
+        X = featurizer.transform_valid(batch)
+        if mf is not None:
+            X = np.concatenate([X, np.full((len(X), 1), np.log(mf), dtype=np.float32)], axis=1)
+        got = trees.predict_groups(X)
+        got = got.mean(axis=0) if multi else got[0]
+        diff = float(np.abs(got - lib_mean).max())
+        if not diff <= PROBE_TOL:
+            raise ArtifactError(
+                f"{name}: the exported trees disagree with the library's predictions (largest difference "
+                f"{diff:.3g} on the {PROBE_N}-arch probe set, tolerance {PROBE_TOL:g}); the model file is "
+                f"damaged or made by an unsupported library version — refit the benchmark")
+        if isinstance(stored, dict) and stored.get("trees_sha256") and \
+                stored["trees_sha256"] != _trees_digest(comp):
+            raise ArtifactError(
+                f"{name}: its trees differ from the ones saved (a split, threshold or leaf value changed; "
+                f"digest of the exported trees does not match the one stored at save) — restore the folder "
+                f"or refit the benchmark")

@@ -1,0 +1,258 @@
+"""Surrogates v2: deep clone, parameter validation, auto, isomorphism-aware predictions, calibrated noise."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from surrogate_eo.errors import NotFittedError, SurrogateError
+from surrogate_eo.spaces import get_space
+from surrogate_eo.surrogates import (Ensemble, LGBSurrogate, MultiFidelity, RFSurrogate, XGBSurrogate,
+                                     fit_benchmark, make_model)
+from surrogate_eo.surrogates.auto import select_model
+from surrogate_eo.surrogates.conformal import NoiseModel, check_seed_noise
+from surrogate_eo.surrogates.features import canonical_representatives
+from surrogate_eo.surrogates.metrics import kendall_tau_score
+
+from .conftest import toy_target
+
+C10 = "CIFAR10TestAccuracy200Epochs"
+ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+# ----------------------------------------------------------- contract
+def _mf_rows(archs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.concatenate([archs, archs]), np.concatenate([0.8 * y, y]), np.repeat([10, 100], len(y))
+
+
+def test_multifidelity_clone_is_deep_and_fit_leaves_template_alone(toy_data):
+    archs, y = toy_data
+    a, yy, ep = _mf_rows(archs[:300], y[:300])
+    template = XGBSurrogate(space="nb201", n_estimators=40)
+    mf = MultiFidelity(base=template)
+    with pytest.raises(TypeError):
+        MultiFidelity(template)
+    assert MultiFidelity(**mf.get_params()).get_params() == mf.get_params()
+    with pytest.raises(SurrogateError, match="valid parameters"):
+        mf.set_params(seed=1)
+    with pytest.raises(NotFittedError, match="fit"):
+        mf.predict(archs[:3], 100)
+    assert mf.fit(a, yy, ep) is mf
+    before = mf.predict(archs[300:], 100)
+    assert not template.is_fitted and mf.base is template and mf.base_ is not template
+    clone = mf.clone()
+    assert clone.base is not mf.base and repr(clone) == repr(mf) and not clone.is_fitted
+    clone.fit(a, 1.0 - yy, ep)  # inverted targets: a shallow clone would overwrite mf's booster
+    np.testing.assert_array_equal(mf.predict(archs[300:], 100), before)
+    assert kendall_tau_score(mf.predict(archs[300:], 100), clone.predict(archs[300:], 100)) < -0.5
+    assert kendall_tau_score(y[300:], before) > 0.6
+    assert [k for k in vars(mf) if k not in mf.get_params()] and \
+        all(k.endswith("_") for k in vars(mf) if k not in mf.get_params())
+
+
+def test_ensemble_fit_leaves_members_unfitted(toy_data):
+    archs, y = toy_data
+    members = [XGBSurrogate(space="nb201", n_estimators=30), LGBSurrogate(space="nb201", n_estimators=30)]
+    ens = Ensemble(members=members, n_seeds=2).fit(archs[:200], y[:200])
+    assert not any(m.is_fitted for m in members) and len(ens.estimators_) == 4
+    assert all(e is not m for e in ens.estimators_ for m in members)
+
+
+@pytest.mark.parametrize("model, name", [
+    (lambda: XGBSurrogate(space="nb201", max_depth=0), "max_depth"),
+    (lambda: XGBSurrogate(space="nb201", learning_rate=-0.1), "learning_rate"),
+    (lambda: XGBSurrogate(space="nb201", subsample=1.5), "subsample"),
+    (lambda: XGBSurrogate(space="nb201", n_estimators=2.5), "n_estimators"),
+    (lambda: LGBSurrogate(space="nb201", num_leaves=1), "num_leaves"),
+    (lambda: LGBSurrogate(space="nb201", colsample_bytree=0.0), "colsample_bytree"),
+    (lambda: LGBSurrogate(space="nb201", min_child_samples=-3), "min_child_samples"),
+    (lambda: RFSurrogate(space="nb201", max_features=2.0), "max_features"),
+    (lambda: RFSurrogate(space="nb201", bootstrap="yes"), "bootstrap"),
+    (lambda: Ensemble(members=[XGBSurrogate(space="nb201")], n_seeds=0), "n_seeds"),
+    (lambda: Ensemble(members=[XGBSurrogate(space="nb201", reg_lambda=float("nan"))], n_seeds=1), "reg_lambda"),
+    (lambda: MultiFidelity(base=LGBSurrogate(space="nb201", learning_rate=2.0)), "learning_rate"),
+])
+def test_bad_hyper_parameters_raise_surrogate_error(model, name, toy_data):
+    archs, y = toy_data
+    m = model()
+    with pytest.raises(SurrogateError, match=rf"parameter {name}=.*(out of range|True or False)") as info:
+        if isinstance(m, MultiFidelity):
+            m.fit(*_mf_rows(archs[:50], y[:50]))
+        else:
+            m.fit(archs[:50], y[:50])
+    assert "\n" not in str(info.value) and type(info.value) is SurrogateError
+
+
+def test_gin_hyper_parameters_validated_before_torch(toy_data):
+    from surrogate_eo.surrogates.gin import GINSurrogate
+
+    with pytest.raises(SurrogateError, match="parameter hidden=0"):
+        GINSurrogate(space="nb201", hidden=0).fit(*toy_data)
+
+
+def test_make_model_names():
+    with pytest.raises(SurrogateError, match="unknown surrogate model 'xgboost'.*auto"):
+        make_model("xgboost", "nb201")
+    with pytest.raises(SurrogateError, match="cross-validation"):
+        make_model("auto", "nb201")
+
+
+# ------------------------------------------------------------------ auto
+def test_auto_selects_by_cross_validation(toy_data):
+    archs, y = toy_data
+    name, scores = select_model("nb201", archs[:120], y[:120], cv=3, params={"n_estimators": 60})
+    assert name in scores and set(scores) == {"xgb", "rf", "xgb-ens"}
+    assert scores[name] >= max(scores.values()) - 0.005 and all(0.3 < s <= 1 for s in scores.values())
+    with pytest.raises(SurrogateError, match="at least 10 distinct training archs; got 9"):
+        select_model("nb201", archs[:9], y[:9])
+    with pytest.raises(SurrogateError, match="at least 10 distinct"):
+        select_model("nb201", np.repeat(archs[:5], 4, axis=0), np.repeat(y[:5], 4))
+
+
+def test_fit_benchmark_auto_records_choice(nb201_table):
+    bench = fit_benchmark(nb201_table, columns=[C10], model="auto", model_params={"n_estimators": 60},
+                          train_fraction=0.005, seed=1, conformal=False)
+    e = bench.entries[0]
+    assert e.info["auto"]["chosen"] == e.model.family or e.info["auto"]["chosen"] == "xgb-ens"
+    assert set(e.info["auto"]["cv_kendall_tau"]) == {"xgb", "rf", "xgb-ens"}
+
+
+# ------------------------------------------------------- isomorphism
+def test_isomorphic_archs_get_one_prediction(toy_data):
+    space = get_space("nb201")
+    every = space.from_index(np.arange(space.size))
+    keys = space.canonical_many(every)
+    _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    big = np.flatnonzero(counts[inv] >= 5)[:400]  # archs of classes with >= 5 members
+    reps = canonical_representatives(space, every[big])
+    assert (space.canonical_many(reps) == keys[big]).all()
+    assert len(np.unique(space.index(reps))) < len(big) // 2
+    archs, y = toy_data
+    for model in (XGBSurrogate(space="nb201", n_estimators=30), RFSurrogate(space="nb201", n_estimators=10)):
+        pred = model.fit(archs, y).predict(every[big])
+        for k in np.unique(inv[big]):
+            group = pred[inv[big] == k]
+            assert np.ptp(group) == 0.0
+
+
+# ------------------------------------------------------------ noise
+def test_seed_noise_validation(nb201_table):
+    assert check_seed_noise(0) == 0.0
+    for bad in (-0.01, float("nan"), float("inf"), "abc", None):
+        with pytest.raises(SurrogateError, match="seed_noise must be"):
+            check_seed_noise(bad)
+    with pytest.raises(SurrogateError, match="seed_noise must be a finite"):
+        fit_benchmark(nb201_table, columns=[C10], model="xgb", train_fraction=0.01, seed_noise=-1.0)
+
+
+def test_noise_model_intervals_match_theory():
+    rng = np.random.default_rng(3)
+    nm = NoiseModel.from_residuals(rng.normal(0.0, 0.01, 20_000), seed_std=0.01)
+    # model error N(0, .01²) + seed noise N(0, .01²) = N(0, 2·.01²): half-widths z·sqrt(2)·0.01
+    assert nm.interval(0.95, "single") == pytest.approx(1.96 * np.sqrt(2) * 0.01, rel=0.03)
+    assert nm.interval(0.68, "mean") == pytest.approx(0.994 * 0.01, rel=0.03)
+    draws = nm.sample(200_000, seed=0)
+    assert draws.std() == pytest.approx(np.sqrt(2) * 0.01, rel=0.02)
+    assert np.mean(np.abs(draws) <= nm.interval(0.95)) == pytest.approx(0.95, abs=0.005)
+    with pytest.raises(SurrogateError, match="malformed"):
+        NoiseModel.from_dict({"quantiles": [0.0, 1.0], "n": 5})
+
+
+@pytest.fixture(scope="module")
+def table_bench(nb201_table):
+    return fit_benchmark(nb201_table, columns=[C10], model="xgb", model_params={"n_estimators": 150},
+                         train_fraction=0.04, seed=2, seed_noise=0.0032)
+
+
+def test_conformal_intervals_cover_held_out_nb201(table_bench, nb201_table):
+    e = table_bench.entries[0]
+    assert e.noise_std == 0.0032 and e.info["noise"]["source"] == "given (seed_noise)"
+    assert e.info["conformal"]["n"] == e.info["n_train"]
+    space = table_bench.space
+    every = space.enumerate()
+    truth = nb201_table.all_values(C10)
+    res = table_bench.evaluate(every, truth, "cifar10")
+    # out-of-fold residual quantiles: held-out coverage within a few points of nominal
+    assert abs(res["coverage_68"] - 0.68) < 0.05 and abs(res["coverage_95"] - 0.95) < 0.03
+    lo, hi = table_bench.predict_interval(every[:100], 0.95, kind="single")
+    lo_m, hi_m = table_bench.predict_interval(every[:100], 0.95, kind="mean")
+    assert ((hi - lo) > (hi_m - lo_m)).all()  # the seed noise widens the single-run interval
+
+
+def test_with_noise_draws_follow_the_noise_model(table_bench):
+    arch = table_bench.space.sample(1, seed=4)
+    archs = np.repeat(arch, 4000, axis=0)
+    draws = table_bench.predict(archs, with_noise=True, seed=1)
+    mean = table_bench.predict(arch)
+    lo, hi = table_bench.predict_interval(arch, 0.68)
+    assert np.mean((draws >= lo[0]) & (draws <= hi[0])) == pytest.approx(0.68, abs=0.03)
+    assert np.median(draws) == pytest.approx(mean + np.median(table_bench.entries[0].noise_model.quantiles),
+                                             abs=0.003)
+
+
+def test_set_seed_noise_and_save_roundtrip(table_bench, tmp_path):
+    import surrogate_eo
+
+    path = tmp_path / "b"
+    table_bench.save(str(path))
+    loaded = surrogate_eo.load(path)
+    archs = table_bench.space.sample(20, seed=0)
+    np.testing.assert_allclose(loaded.predict_interval(archs, 0.95)[1], table_bench.predict_interval(archs, 0.95)[1])
+    loaded.set_seed_noise(0.02)
+    assert loaded.predict_dist(archs)[1][0] > table_bench.predict_dist(archs)[1][0]
+    with pytest.raises(SurrogateError, match="seed noise must be a finite"):
+        loaded.set_seed_noise(float("nan"))
+
+
+def test_make_objective_uses_the_only_quality_metric(table_bench):
+    optuna = pytest.importorskip("optuna")
+    from surrogate_eo.search.optuna_bridge import make_objective
+
+    obj = make_objective(table_bench, with_noise=False)
+    assert (obj.task, obj.metric) == ("cifar10", "test_acc")
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(obj, n_trials=3)
+    assert 0.0 < study.best_value < 1.0
+
+
+# ---------------------------------------------------------------- CLI
+@pytest.mark.parametrize("extra, message", [
+    (["--model", "xgboost"], "unknown surrogate model 'xgboost'"),
+    (["--model", "auto", "--train-fraction", "0.0005"], "at least 10 distinct training archs"),
+    (["--seed-noise", "-0.1"], "seed_noise must be a finite"),
+    (["--seed-noise", "nan"], "seed_noise must be a finite"),
+])
+def test_cli_bad_model_and_noise(run_cli, nb201_dir, tmp_path, extra, message):
+    r = run_cli("fit", "--table", str(nb201_dir), "--column", C10, "--train-fraction", "0.01",
+                "--out", str(tmp_path / "b"), *extra)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "b").exists()
+
+
+# ------------------------------------------------------------------ GNN
+def test_gnn_flow_sweeps_and_artifact_roundtrip(nb201_table, tmp_path):
+    torch = pytest.importorskip("torch")
+    import surrogate_eo
+    from surrogate_eo.surrogates.gnn import GNNSurrogate, _build_net
+
+    # the forward sweep carries the input's state to the output in ONE layer (asynchronous, topological)
+    net = _build_net(torch, 3, 0, 4, 1, 1)
+    adj = torch.zeros(1, 4, 4)
+    adj[0, 1, 0] = adj[0, 2, 1] = adj[0, 3, 2] = 1.0  # a chain input -> a -> b -> output
+    nodes = torch.zeros(1, 4, 3)
+    base = net.encode(adj, nodes, torch.zeros(1, 0))
+    nodes2 = nodes.clone()
+    nodes2[0, 0, 0] = 5.0  # change only the input node
+    out_state = net.encode(adj, nodes2, torch.zeros(1, 0))[0, :4]
+    assert not torch.allclose(out_state, base[0, :4])
+    params = dict(epochs=30, hidden=16, layers=1, pretrain_epochs=1)
+    bench = fit_benchmark(nb201_table, columns=[C10], model="xgb+gnn", model_params=params, train_fraction=0.01,
+                          seed=0, conformal=False)
+    path = tmp_path / "g"
+    bench.save(str(path))
+    archs = bench.space.sample(30, seed=1)
+    np.testing.assert_allclose(surrogate_eo.load(path).predict(archs), bench.predict(archs), rtol=1e-5, atol=1e-6)
+    assert [type(m).__name__ for m in bench.entries[0].model.estimators_] == ["XGBSurrogate", "GNNSurrogate"]
+    assert kendall_tau_score(nb201_table.all_values(C10)[:2000],
+                             bench.predict(bench.space.enumerate()[:2000])) > 0.5
+    with pytest.raises(SurrogateError, match="parameter rank_weight=-1"):
+        GNNSurrogate(space="nb201", rank_weight=-1).fit(bench.space.sample(20, seed=0), np.arange(20.0))
