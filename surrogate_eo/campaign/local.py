@@ -69,11 +69,10 @@ def _serve(conn: Connection, manifest_path: str, data_root: str, records_dir: st
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's job: it sends SIGTERM
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "SURROGATE_EO_THREADS"):
         os.environ[var] = str(threads)
-    from .._memory import release_memory, tune_allocator
+    from .._memory import release_memory
     from .manifest import Manifest
     from .worker import run_one, stop_on_signals
 
-    tune_allocator()  # a long-lived worker must not keep every run's freed memory (see _memory.py)
     manifest = Manifest.read(manifest_path)
     try:
         with stop_on_signals():
