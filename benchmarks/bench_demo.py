@@ -16,7 +16,8 @@ processes slow the demo down; the number is what *this* machine measured).
 Target (issue 13): demo <= 180 s on a quiet 2-core machine, peak resident <= 2 GB
 excluding memory-mapped files.
 
-Run: ``python benchmarks/bench_demo.py [--out benchmarks/results/demo_profile.json]``;
+Run: ``python benchmarks/bench_demo.py [--out benchmarks/results/demo_profile.json] [--keep DIR]``
+(``--keep`` leaves the demo's folder for ``evaluation/demo_pipeline.py``);
 ``--check README.md`` verifies the README quotes the measured numbers (for CI).
 """
 from __future__ import annotations
@@ -36,11 +37,11 @@ from pathlib import Path
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "demo_profile.json"
 STAGE = re.compile(r"^\[(\d)/6\]")
 #: How the README states the measurement (``--check`` looks for this sentence).
-README_CLAIM = ("`make demo` took {minutes} min on this project's shared 2-core machine (load average {load} "
-                "from other jobs), peak {peak_mb:,} MB resident excluding memory-mapped files")
+README_CLAIM = ("`surrogate-eo demo` took {seconds} s on this project's 2-core machine (load average {load} "
+                "before it started), peak {peak_mb:,} MB resident excluding memory-mapped files")
 #: The same for a run stopped before the end (e.g. out of time on a loaded machine).
-README_PARTIAL = ("`make demo` was not timed to the end: on this project's shared 2-core machine (load average "
-                  "{load} from other jobs) it had trained {done} of {total} runs after {minutes} min, peak "
+README_PARTIAL = ("`surrogate-eo demo` was not timed to the end: on this project's 2-core machine (load average "
+                  "{load} before it started) it had trained {done} of {total} runs after {seconds} s, peak "
                   "{peak_mb:,} MB resident excluding memory-mapped files")
 TRAINING = re.compile(r"^training \S+: (\d+)/(\d+) runs")
 
@@ -77,6 +78,7 @@ def profile(out_dir: Path, extra: list[str], interval: float = 0.25) -> dict:
     exe = Path(sys.executable).with_name("surrogate-eo")
     cmd = [str(exe) if exe.exists() else "surrogate-eo", "demo", "--out", str(out_dir), *extra]
     env = dict(os.environ, SURROGATE_EO_PROGRESS_SECONDS="10")
+    load_before = [round(v, 2) for v in os.getloadavg()]
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     stages: dict[str, dict] = {}
@@ -128,15 +130,16 @@ def profile(out_dir: Path, extra: list[str], interval: float = 0.25) -> dict:
         "peak_tree_rss_mb": max(s["peak_tree_rss_mb"] for s in stages.values()),
         "progress_lines_while_piped": len(progress_lines),
         "progress_examples": progress_lines[:3],
-        "cpus": len(os.sched_getaffinity(0)), "loadavg_after": [round(v, 2) for v in os.getloadavg()],
+        "cpus": len(os.sched_getaffinity(0)), "loadavg_before": load_before,
+        "loadavg_after": [round(v, 2) for v in os.getloadavg()],
         "tail": [ln for _, ln in lines[-12:]],
     }
 
 
 def claim(result: dict) -> str:
     """The README sentence for a result (complete or stopped early)."""
-    values = dict(minutes=f"{result['seconds'] / 60:.1f}", peak_mb=int(round(result["peak_tree_anon_mb"])),
-                  load=f"{result['loadavg_after'][1]:.0f}")
+    values = dict(seconds=f"{result['seconds']:.0f}", peak_mb=int(round(result["peak_tree_anon_mb"])),
+                  load=f"{result.get('loadavg_before', result['loadavg_after'])[0]:.1f}")
     if result["returncode"] == 0:
         return README_CLAIM.format(**values)
     counts = [TRAINING.match(ln) for ln in result.get("tail", []) + result.get("progress_examples", [])]
@@ -149,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--check", type=Path, help="verify that this file (README.md) quotes --out's numbers")
     ap.add_argument("--claim", action="store_true", help="print the README sentence of --out and exit")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="run the demo into this (new or empty) folder and keep it, for evaluation/demo_pipeline.py")
     ap.add_argument("demo_args", nargs="*", help="extra arguments for surrogate-eo demo")
     args = ap.parse_args(argv)
     if args.claim:
@@ -162,11 +167,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"ok: {args.check} quotes {args.out}")
         return 0
+    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
+        print(f"--keep {args.keep} is not empty: a resumed demo would not be timed; pass a new folder")
+        return 2
     work = Path(tempfile.mkdtemp(prefix="bench-demo-"))
+    demo = args.keep or work / "demo"
     try:
-        result = profile(work / "demo", args.demo_args)
+        result = profile(demo, args.demo_args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    result["out_dir"] = str(args.keep.resolve()) if args.keep else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("stages", "tail")}, indent=1))

@@ -3,7 +3,9 @@
 Each task runs twice in one process on the same fitted benchmark: once as shipped (exported
 trees for small batches, prediction tables for finite spaces, string/entry caches) and once
 with every prediction sent to the libraries (``_compiled.library_only()``, the query path
-before issue 13). Prints both wall times and their ratio (no asserts).
+before issue 13). Prints both wall times and their ratio (no asserts) and writes them, with
+the load average, to ``benchmarks/results/bench_endtoend.json``. The shipped run includes
+any one-off cost it incurs (exporting the trees, importing numba for the compiled walk).
 
 - footprint: :func:`~surrogate_eo.landscape.footprint` with the default
   :class:`~surrogate_eo.landscape.SamplingPlan` through a ``BenchmarkSource``;
@@ -18,7 +20,10 @@ Run: ``python benchmarks/bench_endtoend.py [--spaces nb201 eo] [--models xgb xgb
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -56,7 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spaces", nargs="+", default=["nb201", "eo"])
     ap.add_argument("--models", nargs="+", default=["xgb", "xgb+lgb"])
     ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_endtoend.json")
     args = ap.parse_args(argv)
+    load0 = os.getloadavg()
+    rows = []
     print(f"{'space':<6} {'model':<8} {'task':<22} {'library s':>10} {'shipped s':>10} {'speed-up':>9}")
     for sp in args.spaces:
         space = get_space(sp)
@@ -77,6 +85,13 @@ def main(argv: list[str] | None = None) -> None:
                 bench._query._asked.clear()
                 t_new = timed(fn, library=False)
                 print(f"{sp:<6} {name:<8} {label:<22} {t_lib:10.2f} {t_new:10.2f} {t_lib / t_new:8.2f}x", flush=True)
+                rows.append({"space": sp, "model": name, "task": label, "library_s": t_lib, "shipped_s": t_new,
+                             "speedup": t_lib / t_new})
+    res = {"rows": rows, "load_average": {"start": load0, "end": os.getloadavg()}}
+    print(f"load average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

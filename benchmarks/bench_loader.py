@@ -16,14 +16,17 @@ warm, then measures samples per second over shuffled epochs (batch 256):
   batches gathered along a random permutation (the upper bound); ``tensors
   DataLoader``: the same tensors through ``TensorDataset`` + ``DataLoader``.
 
-Targets (issue 3): batches >= 20x naive and >= 0.5x in-memory tensors. Prints a
-table of ratios measured in one process; no asserts.
+Targets (issue 13): batches >= 20x naive and >= 0.5x in-memory tensors. Prints a
+table of ratios measured in one process and writes them, with the stages that bound
+streaming and the load average, to ``benchmarks/results/bench_loader.json``; no asserts.
 
 Usage: ``python benchmarks/bench_loader.py [--n 50000] [--layout both|plain|gzip] [--dir DIR]``
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import tempfile
 import time
@@ -83,7 +86,7 @@ def _epoch_rate(make, repeats: int = 1) -> float:
     return best
 
 
-def bench(root: Path, gzip: bool, args: argparse.Namespace) -> None:
+def bench(root: Path, gzip: bool, args: argparse.Namespace) -> dict:
     import torch
 
     from surrogate_eo.data import open_split, synthesize
@@ -135,16 +138,21 @@ def bench(root: Path, gzip: bool, args: argparse.Namespace) -> None:
         print(f"{name:<22}{v:12,.0f}{v / naive:10.1f}{v / ref:12.2f}")
     print(f"(first cached epoch, including the load: {cache_first:.1f} s; batch {bs}; torch threads "
           f"{torch.get_num_threads()}; targets: batches >= 20x naive h5py/sample, >= 0.5x tensors)")
-    limits(split, bs, rates["batches stream"])
+    stages = limits(split, bs, rates["batches stream"])
+    return {"file": str(split.path.name), "layout": layout, "patches": len(split),
+            "samples_per_s": rates, "vs_naive": {k: v / naive for k, v in rates.items()},
+            "vs_tensors": {k: v / ref for k, v in rates.items()}, "first_cached_epoch_s": cache_first,
+            "stages_samples_per_s": stages}
 
 
-def limits(split, batch: int, stream_rate: float, n: int = 2048) -> None:
+def limits(split, batch: int, stream_rate: float, n: int = 2048) -> dict:
     """What bounds the streaming reader: each stage of one window read, alone, in samples/s.
 
-    A streamed sample is read once from the page cache (a gather of whole patches, float64,
-    channels-last), converted once (scale + cast to float32 + transpose to channels-first,
-    one strided pass), shifted by the mean and screened for NaN (two float32 passes). The
-    slowest stage bounds the reader; the reader threads overlap them.
+    A streamed sample is read once from the page cache and converted on the way (scale +
+    cast to float32 + transpose to channels-first, row by row into its slot, as
+    ``_reader.RowSource.read_into`` does), then shifted by the mean and screened for NaN
+    (two float32 passes). The former gather-then-convert path is timed for comparison.
+    The slowest stage bounds the reader; the reader threads overlap windows.
     """
     import h5py
 
@@ -171,10 +179,18 @@ def limits(split, batch: int, stream_rate: float, n: int = 2048) -> None:
                         casting="unsafe")
             c0 = c1
 
+    def row_by_row() -> None:
+        c0 = 0
+        for s in srcs:
+            c1 = c0 + s.shape[-1]
+            s.read_into(np.sort(rows), out, slice(c0, c1), 1.0 / std[c0:c1])
+            c0 = c1
+
     stages = {
-        "gather float64 rows (page cache)": rate(lambda: [s.mmap[rows] if s.mmap is not None else
+        "read_into: row by row, scale, cast (1 pass)": rate(row_by_row),
+        "old: gather float64 rows (page cache)": rate(lambda: [s.mmap[rows] if s.mmap is not None else
                                                           s.ds[np.sort(rows)] for s in srcs]),
-        "convert: scale, cast, transpose": rate(convert),
+        "old: then convert: scale, cast, transpose": rate(convert),
         "shift + NaN screen (float32)": rate(lambda: (np.subtract(out, (mean / std).astype(np.float32)
                                                                   [None, :, None, None], out=out),
                                                       np.isfinite(out.sum()))),
@@ -193,6 +209,7 @@ def limits(split, batch: int, stream_rate: float, n: int = 2048) -> None:
     print(f"what limits streaming ({per / 1024:.0f} KiB of source per patch; batches stream {stream_rate:,.0f}/s):")
     for name, v in stages.items():
         print(f"  {name:<44}{v:12,.0f} samples/s  {v * per / 2 ** 30:6.2f} GiB/s of source")
+    return stages
 
 
 def main() -> None:
@@ -206,6 +223,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="best of this many epochs for the fast loaders")
     ap.add_argument("--dir", type=Path, default=None, help="reuse/keep the data here (default: a temp dir in /tmp)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_loader.json")
     args = ap.parse_args()
 
     import torch
@@ -213,9 +231,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     layouts = ("plain", "gzip") if args.layout == "both" else (args.layout,)
     base = args.dir or Path(tempfile.mkdtemp(prefix="bench_loader_", dir="/tmp"))
+    load0 = os.getloadavg()
+    res = {"batch_size": args.batch_size, "task": args.task, "torch_threads": args.threads}
     try:
         for layout in layouts:
-            bench(base / layout, layout == "gzip", args)
+            res[layout] = bench(base / layout, layout == "gzip", args)
+        res["load_average"] = {"start": load0, "end": os.getloadavg()}
+        print(f"load average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1) + "\n")
+        print(f"wrote {args.out}")
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -1,32 +1,41 @@
 """Query speed of a surrogate benchmark vs the raw boosters (prints ratios measured in one run; no asserts).
 
-1. Single-arch latency, p50 / p90 over many calls, *including* validation, entry lookup and
-   featurisation: ``bench.predict(arch)`` on the exported trees (``surrogates/_compiled.py``),
-   on the libraries (the old path), and from a prediction table; vector and string.
-   Targets (issue 13): p50 <= 50 us for XGBoost (500 trees), <= 150 us for the xgb+lgb ensemble.
-   The anchor is ``booster.inplace_predict`` of one *prebuilt* feature row in the same run.
-2. Crossover: compiled trees vs library for batches of 1..256 rows (sets ``_compiled.MAX_ROWS``).
+1. Single-arch latency, p50 / p90 over many calls, each call a *different* arch (cycling over
+   1,000), *including* validation, entry lookup and featurisation: ``bench.predict(arch)`` on the
+   exported trees walked by the compiled kernel (``surrogates/_jit.py``, numba) and by the numpy
+   walk (``surrogates/_walk.py``), on the libraries (the old path), and from a prediction table;
+   tuple and string. Targets (issue 13): p50 <= 50 us for XGBoost (500 trees), <= 150 us for the
+   xgb+lgb ensemble. The anchor is ``booster.inplace_predict`` of one *prebuilt* feature row.
+2. Crossover: exported trees vs library for batches of 1..4096 rows (sets ``_compiled.MAX_ROWS``
+   for the numpy walk and ``_compiled.JIT_MAX_ROWS`` for the kernel).
 3. Throughput on 10,000 archs given as ints or strings vs ``booster.inplace_predict`` on the same
-   features prebuilt. Target: >= 1.0x.
+   features prebuilt, for ``nb201`` (string table) and ``eo`` (28.7 M archs: batch token parsing,
+   ``surrogates/_strings.py``). Target: >= 1.0x.
 4. Cost at load: exporting the trees of each model.
 
-The model is an XGBoost benchmark (500 trees, default features) fitted on 10 % of
+The models are an XGBoost benchmark (500 trees, default features) fitted on 10 % of
 NAS-Bench-201 CIFAR-10 (a toy target when the table is absent) and the 6-member
-xgb+lgb ensemble on the same data.
+xgb+lgb ensemble on the same data; for ``eo`` an XGBoost model on 1,500 toy-target archs.
+Results go to ``benchmarks/results/bench_predict.json`` (with the load average during the run).
 
-Run: ``python benchmarks/bench_predict.py [--n 10000] [--threads 1] [--repeats 7] [--calls 2000]``
+Run: ``python benchmarks/bench_predict.py [--n 10000] [--threads 1] [--repeats 5] [--calls 2000]``
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
 from surrogate_eo.spaces import get_space
-from surrogate_eo.surrogates import Benchmark, Entry, _compiled, make_model
+from surrogate_eo.surrogates import Benchmark, Entry, _compiled, _jit, make_model
 from surrogate_eo.surrogates._query import compile_entry_model
+
+OUT = Path(__file__).parent / "results" / "bench_predict.json"
 
 
 def _best(fn, repeats: int) -> float:
@@ -38,34 +47,79 @@ def _best(fn, repeats: int) -> float:
     return min(times)
 
 
-def _latency(fn, n: int) -> tuple[float, float]:
-    for _ in range(min(50, n)):
-        fn()
-    times = []
-    for _ in range(n):
+def _best_interleaved(fns: dict, repeats: int) -> dict:
+    """Best time of each of ``fns`` over ``repeats`` round-robin passes (one call of each per pass)."""
+    best = {k: np.inf for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t)
+    return best
+
+
+def _times(fn, items: list, n: int, offset: int = 0) -> list[float]:
+    """Seconds of ``n`` calls ``fn(item)`` cycling through ``items`` from ``offset`` (5 warm-up calls first)."""
+    for i in range(5):
+        fn(items[(offset + i) % len(items)])
+    out = []
+    for i in range(n):
+        it = items[(offset + i) % len(items)]
         t = time.perf_counter()
-        fn()
+        fn(it)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _latency(fn, items: list, n: int) -> tuple[float, float]:
+    """p50 / p90 in us of ``fn(item)`` over ``n`` calls cycling through ``items``."""
+    for i in range(min(50, n)):
+        fn(items[i % len(items)])
+    times = []
+    for i in range(n):
+        it = items[i % len(items)]
+        t = time.perf_counter()
+        fn(it)
         times.append(time.perf_counter() - t)
     q = statistics.quantiles(times, n=10)
     return statistics.median(times) * 1e6, q[8] * 1e6
 
 
 def training_data(space, n: int) -> tuple[np.ndarray, np.ndarray, str]:
-    try:
-        from surrogate_eo.reference import load_nb201
+    archs = space.sample(n, seed=0)
+    if space.name == "nb201":
+        try:
+            from surrogate_eo.reference import load_nb201
 
-        table = load_nb201()
-        archs = space.sample(n, seed=0)
-        return archs, table.fitness(archs, "CIFAR10TestAccuracy200Epochs"), "NB201 CIFAR-10"
-    except Exception:  # noqa: BLE001 - the table is optional here
-        archs = space.sample(n, seed=0)
-        return archs, (archs == 3).sum(axis=1) / 6 + 0.01 * (archs == 2).sum(axis=1), "toy target"
+            return archs, load_nb201().fitness(archs, "CIFAR10TestAccuracy200Epochs"), "NB201 CIFAR-10"
+        except Exception:  # noqa: BLE001 - the table is optional here
+            pass
+    return archs, (archs == 3).sum(axis=1) / 6 + 0.01 * (archs == 2).sum(axis=1), "toy target"
 
 
-def _library(fn):
-    def run():
-        with _compiled.library_only():
-            return fn()
+class _Walk:
+    """Context: ``"jit"`` (compiled kernel), ``"numpy"`` (numpy walk) or ``"library"``."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    def __enter__(self) -> None:
+        self.saved = _jit.ENABLED
+        _jit.ENABLED = self.how == "jit"
+        if self.how == "library":
+            self.ctx = _compiled.library_only()
+            self.ctx.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        _jit.ENABLED = self.saved
+        if self.how == "library":
+            self.ctx.__exit__(*exc)
+
+
+def _under(how: str, fn):
+    def run(*a):
+        with _Walk(how):
+            return fn(*a)
     return run
 
 
@@ -73,9 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    load0 = os.getloadavg()
+    res: dict = {"threads": args.threads, "calls": args.calls, "jit": _jit.kernel() is not None}
 
     space = get_space("nb201")
     archs, y, what = training_data(space, 1562)
@@ -93,43 +150,58 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     compile_entry_model(ens)
     t_ce = time.perf_counter() - t0
+    res["export_ms"] = {"xgb": t_cx * 1e3, "ensemble": t_ce * 1e3}
 
     query = space.sample(args.n, seed=1)
     strings = space.to_strings(query)
     X = model.featurizer_.transform(query)
     booster = model.booster_
     np.testing.assert_allclose(bench.predict(query), booster.inplace_predict(X), rtol=1e-6)
-    np.testing.assert_array_equal(bench.predict(query[:50]), booster.inplace_predict(X[:50]).astype(np.float64))
+    for how in ("jit", "numpy"):
+        with _Walk(how):
+            np.testing.assert_array_equal(bench.predict(query[:30]), booster.inplace_predict(X[:30]).astype(float))
 
     print(f"XGBoost benchmark ({model.n_estimators} trees, {X.shape[1]} features, {what}); xgb+lgb ensemble "
-          f"(6 x 500 trees); {args.threads} thread(s)")
+          f"(6 x 500 trees); {args.threads} thread(s); numba kernel: {'yes' if res['jit'] else 'NOT installed'}")
     print(f"load-time export of the trees: XGBoost {t_cx * 1e3:.0f} ms, ensemble {t_ce * 1e3:.0f} ms")
 
     # ---------------------------------------------------------------- latency
-    one = tuple(int(v) for v in query[0])
-    s = strings[0]
-    x1 = X[:1]
-    raw50, raw90 = _latency(lambda: booster.inplace_predict(x1), args.calls)
-    print(f"\n1. single-arch latency over {args.calls} calls, p50 / p90 in us "
+    tuples = [tuple(int(v) for v in a) for a in query[:1000]]
+    texts = strings[:1000]
+    rows1 = [X[i:i + 1] for i in range(1000)]
+    raw50, raw90 = _latency(lambda x: booster.inplace_predict(x), rows1, args.calls)
+    print(f"\n1. single-arch latency over {args.calls} calls (1,000 distinct archs), p50 / p90 in us "
           f"(anchor: raw inplace_predict of a prebuilt row {raw50:.0f} / {raw90:.0f})")
-    rows = [("xgb  bench.predict(tuple), compiled", lambda: bench.predict(one), 50),
-            ("xgb  bench.predict(string), compiled", lambda: bench.predict(s), 50),
-            ("xgb  bench.predict(tuple), library", _library(lambda: bench.predict(one)), None),
-            ("ens  bench.predict(tuple), compiled", lambda: bench_ens.predict(one), 150),
-            ("ens  bench.predict(string), compiled", lambda: bench_ens.predict(s), 150),
-            ("ens  bench.predict(tuple), library", _library(lambda: bench_ens.predict(one)), None)]
-    for label, fn, target in rows:
-        p50, p90 = _latency(fn, args.calls if "library" not in label or "xgb" in label else args.calls // 4)
+    res["latency_us"] = {"raw inplace_predict (prebuilt row)": [raw50, raw90]}
+    rows = []
+    for how in (["jit"] if res["jit"] else []) + ["numpy", "library"]:
+        for name, b, target in (("xgb", bench, 50), ("ens", bench_ens, 150)):
+            for kind, items in (("tuple", tuples), ("string", texts)):
+                if how == "library" and kind == "string":
+                    continue
+                rows.append((f"{name}  bench.predict({kind}), {how}", _under(how, b.predict), items,
+                             target if how != "library" else None))
+    # round-robin in 10 rounds: a load spike from other jobs hits every variant alike
+    times: dict = {label: [] for label, *_ in rows}
+    for rnd in range(10):
+        for label, fn, items, target in rows:
+            n = args.calls if "library" not in label or "xgb" in label else max(50, args.calls // 10)
+            times[label] += _times(fn, items, n // 10, offset=rnd * (n // 10))
+    for label, fn, items, target in rows:
+        q = statistics.quantiles(times[label], n=10)
+        p50, p90 = statistics.median(times[label]) * 1e6, q[8] * 1e6
+        res["latency_us"][label] = [p50, p90]
         tail = f"target <= {target} us: {'met' if p50 <= target else 'NOT met'}" if target else ""
         print(f"  {label:<40} {p50:8.1f} / {p90:8.1f}   {raw50 / p50:5.2f}x raw   {tail}")
     bench.precompute(True)
     bench_ens.precompute(True)
-    bench.predict(one)
-    bench_ens.predict(one)
-    for label, fn in [("xgb  bench.predict(tuple), table", lambda: bench.predict(one)),
-                      ("xgb  bench.predict(string), table", lambda: bench.predict(s)),
-                      ("ens  bench.predict(tuple), table", lambda: bench_ens.predict(one))]:
-        p50, p90 = _latency(fn, args.calls)
+    bench.predict(tuples[0])
+    bench_ens.predict(tuples[0])
+    for label, fn, items in [("xgb  bench.predict(tuple), table", bench.predict, tuples),
+                             ("xgb  bench.predict(string), table", bench.predict, texts),
+                             ("ens  bench.predict(tuple), table", bench_ens.predict, tuples)]:
+        p50, p90 = _latency(fn, items, args.calls)
+        res["latency_us"][label] = [p50, p90]
         print(f"  {label:<40} {p50:8.1f} / {p90:8.1f}   {raw50 / p50:5.2f}x raw")
     bench.precompute(False)
     bench_ens.precompute(False)
@@ -137,41 +209,81 @@ def main(argv: list[str] | None = None) -> None:
     bench_ens._query._table.clear()
 
     # -------------------------------------------------------------- crossover
-    print("\n2. crossover, bench.predict of n archs: compiled / library time (< 1: compiled wins); "
-          f"switch now at MAX_ROWS={_compiled.MAX_ROWS}")
-    save = _compiled.MAX_ROWS
-    _compiled.MAX_ROWS = 10 ** 9
-    for n in (1, 4, 16, 32, 64, 128, 256):
-        qn = query[:n]
-        reps = max(3, args.calls // (10 * n))
-        ratios = []
-        for b in (bench, bench_ens):
-            tc = _latency(lambda: b.predict(qn), reps)[0]
-            tl = _latency(_library(lambda: b.predict(qn)), reps)[0]
-            ratios.append(tc / tl)
-        print(f"  n={n:<4} xgb {ratios[0]:5.2f}   ensemble {ratios[1]:5.2f}")
-    _compiled.MAX_ROWS = save
+    print(f"\n2. crossover, bench.predict of n archs: exported trees / library time (< 1: exported wins); "
+          f"switch now at MAX_ROWS={_compiled.MAX_ROWS} (numpy walk, multi-threaded models), "
+          f"JIT_MAX_ROWS={_compiled.JIT_MAX_ROWS} (kernel, one-thread models)")
+    saved = _compiled.MAX_ROWS, _compiled.JIT_MAX_ROWS
+    _compiled.MAX_ROWS = _compiled.JIT_MAX_ROWS = 10 ** 9
+    res["crossover"] = {}
+    for n in (1, 4, 16, 64, 256, 1024, 4096):
+        if n > len(query):
+            break
+        qn = [query[a:a + n] for a in np.linspace(0, len(query) - n, 8).astype(int)]
+        reps = max(5, args.calls // (10 * n))
+        line = {}
+        for name, b in (("xgb", bench), ("ensemble", bench_ens)):
+            tl = _latency(_under("library", b.predict), qn, reps)[0]
+            for how in (["jit"] if res["jit"] else []) + ["numpy"]:
+                line[f"{name} {how}"] = _latency(_under(how, b.predict), qn, reps)[0] / tl
+        res["crossover"][n] = line
+        print(f"  n={n:<5} " + "   ".join(f"{k} {v:5.2f}" for k, v in line.items()))
+    _compiled.MAX_ROWS, _compiled.JIT_MAX_ROWS = saved
 
     # ------------------------------------------------------------- throughput
-    t_raw = _best(lambda: booster.inplace_predict(X), args.repeats)
-    t_lib = _best(lambda: bench.predict(query), args.repeats)
-    t_str = _best(lambda: bench.predict(strings), args.repeats)
-    bench.precompute(True)
-    bench.predict(query[:1])
-    t_tab = _best(lambda: bench.predict(query), args.repeats)
-    t_tab_s = _best(lambda: bench.predict(strings), args.repeats)
-    t_ens = _best(lambda: bench_ens.predict(query), args.repeats)
-    bench_ens.precompute(True)
-    bench_ens.predict(query[:1])
-    t_ens_tab = _best(lambda: bench_ens.predict(query), args.repeats)
+    lib = _under("library", lambda f: f())
+    eo = get_space("eo")
+    ea, ey, _ = training_data(eo, 1500)
+    emodel = make_model("xgb", "eo", n_jobs=args.threads).fit(ea, ey)
+    ebench = Benchmark(eo, [Entry("so2sat-s2", "val_acc", None, emodel)])
+    eq = eo.sample(args.n, seed=1)
+    estr = eo.to_strings(eq)
+    EX = emodel.featurizer_.transform(eq)
+    np.testing.assert_allclose(ebench.predict(estr), emodel.booster_.inplace_predict(EX), rtol=1e-6)
+    tbench = Benchmark(space, [Entry("cifar10", "test_acc", None, model)]).precompute(True)
+    tbench.predict(query[:1])
+    # every variant of one space is timed round-robin (best of the repeats): a load spike from other
+    # jobs on the machine then hits all of them alike instead of one
+    nb = _best_interleaved({"raw": lambda: booster.inplace_predict(X), "ints": lambda: bench.predict(query),
+                            "strings": lambda: bench.predict(strings),
+                            "ints lib": lambda: lib(lambda: bench.predict(query)),
+                            "strings lib": lambda: lib(lambda: bench.predict(strings)),
+                            "ints table": lambda: tbench.predict(query),
+                            "strings table": lambda: tbench.predict(strings)}, args.repeats)
+    ev = _best_interleaved({"raw": lambda: emodel.booster_.inplace_predict(EX), "ints": lambda: ebench.predict(eq),
+                            "strings": lambda: ebench.predict(estr),
+                            "ints lib": lambda: lib(lambda: ebench.predict(eq)),
+                            "strings lib": lambda: lib(lambda: ebench.predict(estr)),
+                            "parse": lambda: ebench._query.as_batch(estr)}, args.repeats)
+    t_raw, t_int, t_str, t_lib, t_lib_s, t_tab, t_tab_s = (nb[k] for k in (
+        "raw", "ints", "strings", "ints lib", "strings lib", "ints table", "strings table"))
+    t_eraw, t_eint, t_estr, t_elib, t_elib_s, t_eparse = (ev[k] for k in (
+        "raw", "ints", "strings", "ints lib", "strings lib", "parse"))
+    t_espace = _best(lambda: eo.from_strings(estr), 1)
+    path = "kernel" if _compiled.enabled(args.n, args.threads) else "library"
     print(f"\n3. {args.n:,} archs, best of {args.repeats}; ratio = raw inplace_predict(X prebuilt) time / ours "
-          f"(target >= 1.0x)")
-    print(f"  raw booster.inplace_predict(X prebuilt)  {t_raw * 1e3:8.2f} ms")
-    for label, t in [("bench.predict(ints), library", t_lib), ("bench.predict(strings), library", t_str),
-                     ("bench.predict(ints), table", t_tab), ("bench.predict(strings), table", t_tab_s)]:
-        print(f"  {label:<40} {t * 1e3:8.2f} ms   {t_raw / t:6.2f}x")
-    print(f"  ensemble bench.predict(ints), library    {t_ens * 1e3:8.2f} ms   "
-          f"(table: {t_ens_tab * 1e3:.2f} ms)")
+          f"(target >= 1.0x); shipped path for this size and {args.threads} thread(s): {path}")
+    res["throughput_ms"] = {"shipped path": path}
+    for label, t, ref in [("nb201 raw booster.inplace_predict(X prebuilt)", t_raw, t_raw),
+                          ("nb201 bench.predict(ints)", t_int, t_raw),
+                          ("nb201 bench.predict(strings)", t_str, t_raw),
+                          ("nb201 bench.predict(ints), library", t_lib, t_raw),
+                          ("nb201 bench.predict(strings), library", t_lib_s, t_raw),
+                          ("nb201 bench.predict(ints), table", t_tab, t_raw),
+                          ("nb201 bench.predict(strings), table", t_tab_s, t_raw),
+                          ("eo raw booster.inplace_predict(X prebuilt)", t_eraw, t_eraw),
+                          ("eo bench.predict(ints)", t_eint, t_eraw),
+                          ("eo bench.predict(strings)", t_estr, t_eraw),
+                          ("eo bench.predict(ints), library", t_elib, t_eraw),
+                          ("eo bench.predict(strings), library", t_elib_s, t_eraw),
+                          ("eo strings parsed: batch token lookup", t_eparse, t_eraw),
+                          ("eo strings parsed: space.from_strings", t_espace, t_eraw)]:
+        res["throughput_ms"][label] = [t * 1e3, ref / t]
+        print(f"  {label:<46} {t * 1e3:9.2f} ms   {ref / t:8.2f}x")
+    res["load_average"] = {"start": load0, "end": os.getloadavg()}
+    print(f"\nload average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,20 @@ def rank_transform(f: np.ndarray) -> np.ndarray:
     return rescale(f ** 4, f)
 
 
+def oof(make: Any, archs: np.ndarray, y: np.ndarray, k: int = 5, seed: int = 0) -> np.ndarray:
+    """Out-of-fold predictions: ``make()`` refitted ``k`` times, folds from a seeded permutation.
+
+    Fold ``i`` holds the archs at positions ``permutation(n)[j] % k == i`` of
+    ``numpy.random.default_rng(seed)``; each is predicted by the model fitted
+    on the other folds (same units as ``y``).
+    """
+    fold = np.random.default_rng(seed).permutation(len(archs)) % k
+    pred = np.empty(len(y))
+    for i in range(k):
+        pred[fold == i] = make().fit(archs[fold != i], y[fold != i]).predict(archs[fold == i])
+    return pred
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 

@@ -10,6 +10,9 @@ Two checks, both failing with a list of the stale files:
    in CI). Tables written by ``evaluation/_latex.py`` always carry its
    ``\\resizebox`` line; a committed table without it was written by an older
    writer. Listed as a warning, or as a failure with ``--strict``.
+3. **Protocol provenance.** Files made by training with the ``smoke`` protocol
+   (:data:`SMOKE_DEPENDENT`) state the protocol's hash; a file that states
+   another hash was made with an older protocol and fails the check.
 
 Run: ``python evaluation/check_generated.py [--skip-regenerate] [--strict]`` (exit 1 when stale).
 """
@@ -27,6 +30,8 @@ GENERATED = ROOT / "paper" / "generated"
 #: Scripts cheap and deterministic enough to re-run in CI.
 CHEAP = ("space_stats.py",)
 #: The line every table written by _latex.write_table carries.
+#: Files whose numbers come from runs of the ``smoke`` protocol: each states the hash it was made with.
+SMOKE_DEPENDENT = ("synthetic_landscape.csv", "demo_pipeline.tex", "landscape_compare.json")
 WRITER_LINE = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
 
 
@@ -60,6 +65,21 @@ def unfingerprinted() -> list[str]:
     return out
 
 
+def stale_protocol() -> list[str]:
+    """Committed files of :data:`SMOKE_DEPENDENT` that do not state the current smoke protocol's hash."""
+    sys.path.insert(0, str(ROOT))
+    from surrogate_eo.training import get_protocol
+
+    want = get_protocol("smoke").hash
+    out = []
+    for name in SMOKE_DEPENDENT:
+        f = GENERATED / name
+        if not f.is_file() or want not in f.read_text(encoding="utf-8"):
+            out.append(f"{f.relative_to(ROOT)} was not made with the current smoke protocol (hash {want}): "
+                       f"re-run the script that writes it")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-regenerate", action="store_true", help="only the writer-fingerprint check")
@@ -69,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in old:
         print(f"{'stale' if args.strict else 'warning'}: {line}", file=sys.stderr)
     stale = list(old) if args.strict else []
+    for line in stale_protocol():
+        print(f"stale: {line}", file=sys.stderr)
+        stale.append(line)
     if not args.skip_regenerate:
         for script in CHEAP:
             regenerated = regenerate(script)

@@ -37,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _latex import GENERATED, write_table  # noqa: E402
+from _verdict_common import oof  # noqa: E402
 
 from surrogate_eo._io import atomic_write_json  # noqa: E402
 from surrogate_eo.landscape import (LookupSource, ModelSource, SamplingPlan, fidelity, footprint,  # noqa: E402
@@ -148,14 +149,6 @@ def makers(space: Any) -> dict[str, Any]:
     return {"good": lambda: XGBSurrogate(space="nb201", n_jobs=1),
             "depth-1": lambda: XGBSurrogate(space="nb201", max_depth=1, features=("onehot",), n_jobs=1),
             "op-count": lambda: OpCountModel(space)}
-
-
-def oof(make: Any, archs: np.ndarray, y: np.ndarray, k: int = 5, seed: int = 0) -> np.ndarray:
-    fold = np.random.default_rng(seed).permutation(len(archs)) % k
-    out = np.empty(len(y))
-    for i in range(k):
-        out[fold == i] = make().fit(archs[fold != i], y[fold != i]).predict(archs[fold == i])
-    return out
 
 
 def variants(truth: Any, archs: np.ndarray, y: np.ndarray, seed: int, sigmas: list[float],

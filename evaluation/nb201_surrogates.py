@@ -18,7 +18,10 @@ Protocols (200-epoch test accuracy of CIFAR-10, CIFAR-100, ImageNet16-120):
 Models: ``xgb-raw`` (XGBoost without isomorphism canonicalisation: the
 previous default), ``xgb`` (default features, canonical), ``lgb``, ``rf``,
 ``xgb+lgb`` (3+3 seeds), ``auto`` (``surrogates.auto.select_model``: choice by
-size and 3-fold CV). Noise calibration (``random`` protocol, ``xgb``): the
+size and 3-fold CV), and in the ``--gnn`` pass (:func:`gnn_job`'s grid) the flow
+GNN ``gnn``, ``xgb+gnn`` and ``auto`` again (its candidates include ``xgb+gnn``
+up to ``AUTO_GNN_MAX`` archs); that pass's rows replace the main run's rows of
+the same protocol/dataset/size/model. Noise calibration (``random`` protocol, ``xgb``): the
 conformal noise model from 5-fold out-of-fold residuals of the training set,
 plus σ_seed measured on the *training archs* as the std of (single-seed value
 − seed-averaged value), NB201's ``nats_bench_v0`` single-seed columns vs the
@@ -30,7 +33,8 @@ Writes ``paper/generated/nb201_surrogates{,_protocols,_calibration,_choice}.{csv
 ``nb201_surrogates.md`` (the generated block of ``docs/surrogates.md``, which
 is updated in place) and ``nb201_multifidelity.{tex,csv}``.
 
-Run: ``nice -n 10 python evaluation/nb201_surrogates.py [--seeds 3] [--quick] [--from-csv]``
+Run: ``nice -n 10 python evaluation/nb201_surrogates.py [--seeds 3] [--quick] [--from-csv]``, then
+``... --gnn`` (about 20-40 min on 2 shared cores).
 """
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ from _latex import GENERATED, write_table  # noqa: E402
 from surrogate_eo._io import atomic_write_text  # noqa: E402
 from surrogate_eo.reference import load_nb201  # noqa: E402
 from surrogate_eo.surrogates import Ensemble, MultiFidelity, XGBSurrogate, make_model  # noqa: E402
-from surrogate_eo.surrogates.auto import select_model  # noqa: E402
+from surrogate_eo.surrogates.auto import AUTO_GNN_MAX, select_model  # noqa: E402
 from surrogate_eo.surrogates.conformal import conformal_noise  # noqa: E402
 from surrogate_eo.surrogates.features import Featurizer  # noqa: E402
 from surrogate_eo.surrogates.metrics import evaluate, interval_coverage, kendall_tau_score  # noqa: E402
@@ -64,6 +68,8 @@ PROTOCOL_MODELS = {"random": ("xgb-raw", "xgb", "xgb+lgb"), "flowerformer": ("xg
 #: permutation and training sets of at most SECONDARY_MAX archs only.
 SECONDARY = ("rf", "auto", "gnn", "xgb+gnn")
 SECONDARY_MAX = 400
+#: Models of the ``--gnn`` pass (merged into the tables, replacing rows of the main run it re-measures).
+GNN_MODELS = ("gnn", "xgb+gnn", "auto")
 #: Training sizes (fractions for ``random``, counts otherwise); a reduced grid to fit the CPU budget.
 SIZES = {"random": (0.01, 0.05, 0.10), "flowerformer": (78, 390, 3906), "pinat": (78, 469, 1563)}
 FIDELITY = {12: "Cifar10TestAccuracy12Epochs", 200: "Cifar10TestAccuracy200Epochs"}
@@ -113,15 +119,36 @@ def splits(protocol: str, size: float, perm: int, seed: int, n: int) -> tuple[np
     return tr, np.arange(n)
 
 
-def run_protocol(table, protocol: str, datasets, seeds, perms, models, progress) -> pd.DataFrame:
+def main_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -> bool:
+    """Replicates of the main run: FlowerFormer's other datasets and SECONDARY models get the first seed only."""
+    return not (protocol == "flowerformer" and d != "cifar10" and s != seeds[0]) \
+        and not (m in SECONDARY and (d != "cifar10" or s != seeds[0] or z > SECONDARY_MAX))
+
+
+def gnn_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -> bool:
+    """Replicates of the ``--gnn`` pass (FlowerFormer protocol; a GNN fit costs ~20 s on one core).
+
+    CIFAR-10: ``gnn`` and ``xgb+gnn`` on every permutation x seed at the smallest size (the
+    issue's 3 x 3 protocol) and the first seed of each permutation up to SECONDARY_MAX archs;
+    ``auto`` (which cross-validates ``xgb+gnn`` up to AUTO_GNN_MAX archs) on the first seed.
+    CIFAR-100 / ImageNet16: ``gnn`` and ``xgb+gnn`` at the smallest size, first seed.
+    """
+    smallest, first = z == min(SIZES[protocol]), s == seeds[0]
+    if m == "auto":
+        return d == "cifar10" and z <= AUTO_GNN_MAX and first
+    if d == "cifar10":
+        return z <= SECONDARY_MAX and (smallest or first)
+    return smallest and first
+
+
+def run_protocol(table, protocol: str, datasets, seeds, perms, models, progress, keep=main_job) -> pd.DataFrame:
     space = table.space
     archs = space.enumerate()
     keys = space.canonical_many(archs)
     rows = []
     reps = [(p, s) for p in (perms if protocol == "flowerformer" else [0]) for s in seeds]
     jobs = [(d, z, p, s, m) for d in datasets for z in SIZES[protocol] for p, s in reps for m in models[protocol]
-            if not (protocol == "flowerformer" and d != "cifar10" and s != seeds[0])
-            and not (m in SECONDARY and (d != "cifar10" or s != seeds[0] or z > SECONDARY_MAX))]
+            if keep(protocol, d, z, s, m, seeds)]
     task = progress.add_task(protocol, total=len(jobs)) if progress else None
     for d, z, p, s, m in jobs:
         avg_col, single_col = DATASETS[d]
@@ -307,10 +334,15 @@ def write_docs(md: list[str], note: str) -> None:
 
 
 def _merged() -> pd.DataFrame:
-    """The tree-model CSV plus the GNN CSV when a ``--gnn`` run wrote one."""
+    """The main CSV plus the ``--gnn`` pass's CSV, whose rows replace those of the same protocol/data/size/model."""
     df = pd.read_csv(GENERATED / "nb201_surrogates_protocols.csv")
-    gnn = GENERATED / "nb201_surrogates_gnn.csv"
-    return pd.concat([df, pd.read_csv(gnn)], ignore_index=True) if gnn.is_file() else df
+    path = GENERATED / "nb201_surrogates_gnn.csv"
+    if not path.is_file():
+        return df
+    gnn = pd.read_csv(path)
+    cols = ["protocol", "dataset", "size", "model"]
+    redone = df[cols].apply(tuple, axis=1).isin(set(gnn[cols].apply(tuple, axis=1)))
+    return pd.concat([df[~redone], gnn], ignore_index=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -322,8 +354,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--perms", type=int, default=3, help="FlowerFormer pool/test permutations.")
     ap.add_argument("--quick", action="store_true", help="One seed, CIFAR-10, xgb only (a smoke run).")
     ap.add_argument("--gnn", action="store_true",
-                    help="Run only the flow GNN and xgb+gnn (FlowerFormer protocol, CIFAR-10; written to "
-                         "nb201_surrogates_gnn.csv and merged into the tables).")
+                    help="Run only gnn, xgb+gnn and auto (FlowerFormer protocol, grid of gnn_job; written to "
+                         "nb201_surrogates_gnn.csv and merged into the tables, replacing re-measured rows).")
     ap.add_argument("--no-fidelity", action="store_true", help="Skip the multi-fidelity comparison.")
     ap.add_argument("--no-write", action="store_true", help="Print only; do not write paper/generated or docs.")
     ap.add_argument("--from-csv", action="store_true", help="Re-render from the CSVs of a previous run (no fitting).")
@@ -340,9 +372,9 @@ def main(argv: list[str] | None = None) -> None:
         render_multifidelity(pd.read_csv(GENERATED / "nb201_multifidelity.csv"), write)
         return
     if args.gnn:
-        args.protocols, args.datasets = ["flowerformer"], ["cifar10"]
+        args.protocols = ["flowerformer"]
         for k in PROTOCOL_MODELS:
-            PROTOCOL_MODELS[k] = ("gnn", "xgb+gnn")
+            PROTOCOL_MODELS[k] = GNN_MODELS
     if args.quick:
         args.seeds, args.perms, args.datasets = 1, 1, ["cifar10"]
         for k in PROTOCOL_MODELS:
@@ -355,7 +387,8 @@ def main(argv: list[str] | None = None) -> None:
     frames = []
     with Progress(transient=True) as progress:
         for protocol in args.protocols:
-            frames.append(run_protocol(table, protocol, args.datasets, seeds, perms, PROTOCOL_MODELS, progress))
+            frames.append(run_protocol(table, protocol, args.datasets, seeds, perms, PROTOCOL_MODELS, progress,
+                                       keep=gnn_job if args.gnn else main_job))
     df = pd.concat(frames, ignore_index=True)
     note = (f"Generated by `evaluation/nb201_surrogates.py` in {time.perf_counter() - t0:.0f} s (wall, 2 shared "
             f"cores) on {len(args.datasets)} dataset(s); seeds {seeds}; FlowerFormer: {len(perms)} pool/test "
@@ -364,9 +397,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.gnn:
         if write:
             df.to_csv(GENERATED / "nb201_surrogates_gnn.csv", index=False)
-            atomic_write_text(GENERATED / "nb201_surrogates_gnn_run.txt", f"GNN run: {time.perf_counter() - t0:.0f} s "
-                              f"wall; {len(perms)} permutations x seed 0, sizes <= {SECONDARY_MAX}.\n")
-        render(df, False)
+            atomic_write_text(GENERATED / "nb201_surrogates_gnn_run.txt",
+                              f"GNN pass (`--gnn`: gnn, xgb+gnn, auto): {time.perf_counter() - t0:.0f} s wall; "
+                              f"CIFAR-10 {len(perms)} permutations x {len(seeds)} seeds at "
+                              f"{min(SIZES['flowerformer'])} archs, x seed {seeds[0]} up to {SECONDARY_MAX}; "
+                              f"auto up to {AUTO_GNN_MAX}; other datasets {min(SIZES['flowerformer'])} archs, "
+                              f"seed {seeds[0]}.\n")
+            df = _merged()
+            md = render(df, write)
+            notes = [GENERATED / "nb201_surrogates_run.txt", GENERATED / "nb201_surrogates_gnn_run.txt"]
+            write_docs(md, " ".join(f.read_text().strip() for f in notes if f.is_file()))
+        else:
+            render(df, False)
         return
     if write:
         df.to_csv(GENERATED / "nb201_surrogates_protocols.csv", index=False)

@@ -115,11 +115,12 @@ def main() -> int:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["arch", "s2_test_acc", "s1_test_acc", "s2_val_acc", "s1_val_acc", "params", "mflops"])
+    w.writerow(["arch", "s2_test_acc", "s1_test_acc", "s2_val_acc", "s1_val_acc", "params", "mflops",
+                "protocol_hash"])
     for i, a in enumerate(archs):
         s2, s1 = by["so2sat-s2"][i], by["so2sat-s1"][i]
         w.writerow([a, f"{s2['test_acc']:.4f}", f"{s1['test_acc']:.4f}", f"{s2['val_acc']:.4f}",
-                    f"{s1['val_acc']:.4f}", s2["params"], f"{s2['flops'] / 1e6:.2f}"])
+                    f"{s1['val_acc']:.4f}", s2["params"], f"{s2['flops'] / 1e6:.2f}", proto.hash])
     atomic_write_text(GENERATED / "synthetic_landscape.csv", buf.getvalue())
     write_table(
         "synthetic_landscape", ["task", "mean", "median", "min", "max", "spread", "std"], summary,

@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _latex import GENERATED, write_table  # noqa: E402
-from _verdict_common import (DATASETS, SIZES, ArraySource, campaign_plan, load_tables, panel,  # noqa: E402
+from _verdict_common import (DATASETS, SIZES, ArraySource, campaign_plan, load_tables, oof, panel,  # noqa: E402
                              rank_transform, replace_marker_block)
 
 from surrogate_eo._io import atomic_write_json, atomic_write_text  # noqa: E402
@@ -74,14 +74,6 @@ def run_grid(space: Any, truth: Any, surrogates: dict[str, Any], sizes: list[int
                                "median_runs_needed": float(np.median(need)) if need else None,
                                "replicates": len(e["value"])}
     return out
-
-
-def oof(make: Any, archs: np.ndarray, y: np.ndarray, k: int = 5, seed: int = 0) -> np.ndarray:
-    fold = np.random.default_rng(seed).permutation(len(archs)) % k
-    pred = np.empty(len(y))
-    for i in range(k):
-        pred[fold == i] = make().fit(archs[fold != i], y[fold != i]).predict(archs[fold == i])
-    return pred
 
 
 def good_surrogate(space: Any, f: np.ndarray, name: str, reps: int, seed: int) -> dict[str, Any]:

@@ -21,6 +21,20 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """Flush ``folder``'s entries (a rename into it) to disk; best effort (some file systems refuse).
+
+    >>> import tempfile
+    >>> fsync_dir(tempfile.gettempdir())
+    """
+    with contextlib.suppress(OSError):
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` that replaces it atomically on success.
@@ -43,12 +57,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -249,12 +258,7 @@ def replace_folder(new: str | os.PathLike[str], path: str | os.PathLike[str]) ->
         os.replace(path, old)
         os.replace(new, path)
         shutil.rmtree(old, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    fsync_dir(path.parent)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._io import atomic_write_text
+from ._types import DatabaseLike
 from .errors import SurrogateEOError
 
 #: The embedded default campaign (also at ``ground_truth/smoke.toml`` in the repository).
@@ -43,7 +44,7 @@ class DemoOptions:
     config : Path
         Campaign TOML.
     n_train, n_val, n_test : int
-        Synthetic patches per split (the smoke protocol trains on 384 of them).
+        Synthetic patches per split (the smoke protocol trains on 128 of them).
     seed : int
         Seed of the synthetic data.
     executor : str
@@ -224,7 +225,7 @@ def verdict_summary_line(land: dict[str, Any]) -> str:
     return line
 
 
-def _runs_hash(db: Any) -> str:
+def _runs_hash(db: DatabaseLike) -> str:
     """Digest of the database's runs (ids, statuses, final metrics): changes when the ground truth does."""
     cols = [c for c in ("run_id", "status", "final_val_acc", "wall_seconds") if c in db.runs.columns]
     payload = db.runs[cols].sort_values("run_id").to_json(orient="values", double_precision=10)

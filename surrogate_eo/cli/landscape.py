@@ -9,15 +9,18 @@ spec and opened by the same code (:func:`~surrogate_eo.landscape.sources.open_so
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from ..landscape import FitnessSource, SamplingPlan
 
 _PLAN_HELP = "Sampling plan (defaults: 10,000 points, 200 walks x 100, 1,000 neighbourhoods, 200 climbs)."
 _SPEC_HELP = "table:FILE.csv:COLUMN | surrogate:DIR:TASK | db:DB.parquet:TASK"
 
 
-def source_spec(spec: Optional[str], table: Optional[Path], column: Optional[str], surrogate: Optional[Any],
+def source_spec(spec: Optional[str], table: Optional[Path], column: Optional[str], surrogate: Optional[Path],
                 db: Optional[Path], task: Optional[str], what: str = "source", spec_flag: str = "--source") -> str:
     """The one spec string named by either ``spec`` or the older options (exactly one of them)."""
     from ..errors import LandscapeError
@@ -38,14 +41,14 @@ def source_spec(spec: Optional[str], table: Optional[Path], column: Optional[str
     return f"{'surrogate' if surrogate is not None else 'db'}:{surrogate if surrogate is not None else db}:{task}"
 
 
-def _open(spec: str, space: str, metric: Optional[str] = None, epoch: Optional[int] = None) -> Any:
+def _open(spec: str, space: str, metric: Optional[str] = None, epoch: Optional[int] = None) -> FitnessSource:
     from ..landscape.sources import open_source
 
     return open_source(spec, space=space, metric=metric, epoch=epoch)
 
 
 def _plan(points: Optional[int], walks: Optional[int], walk_length: Optional[int], centres: Optional[int],
-          climbs: Optional[int], epsilon: Optional[list[float]], boot: Optional[int]) -> Any:
+          climbs: Optional[int], epsilon: Optional[list[float]], boot: Optional[int]) -> SamplingPlan:
     from ..landscape import SamplingPlan
 
     kw: dict[str, Any] = {k: v for k, v in (("n_points", points), ("n_walks", walks), ("walk_length", walk_length),

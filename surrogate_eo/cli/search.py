@@ -1,7 +1,6 @@
 """``surrogate-eo search …``: run NAS optimisers on a benchmark, table or database; compare trajectories."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 

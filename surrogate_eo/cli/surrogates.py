@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import typer
 
+from .._types import DatabaseLike
 from ..errors import SurrogateEOError
 
 TABLE_HELP = "Reference table: a CSV with an ArchitectureString column, or a folder holding nats_bench.csv (NB201)."
@@ -19,7 +20,7 @@ def _table(path: Path) -> Any:
     return open_table(path)
 
 
-def _database(path: Path) -> Any:
+def _database(path: Path) -> DatabaseLike:
     try:
         from ..database import Database  # type: ignore[import-not-found]
     except ImportError:
@@ -43,8 +44,9 @@ def fit(
     metric: list[str] = typer.Option(["val_acc"], "--metric", help="Metric to fit from --db (repeat)."),
     epoch: Optional[list[int]] = typer.Option(None, "--epoch", help="Epoch to fit from --db (repeat; default final)."),
     runtime: bool = typer.Option(False, "--runtime", help="Also fit the wall_seconds runtime model (--db only)."),
-    model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, xgb-ens, xgb+lgb, or auto (chosen by "
-                                                     "training-set size and cross-validation)."),
+    model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, gnn, xgb-ens, xgb+lgb, xgb+gnn, or "
+                                                     "auto (chosen by training-set size and cross-validation; "
+                                                     "considers xgb+gnn up to 300 archs when torch is installed)."),
     seed_noise: Optional[float] = typer.Option(
         None, "--seed-noise", help="Seed-to-seed std of the metric (fraction, e.g. 0.0032) for data without "
                                    "repeated seeds, e.g. a seed-averaged table."),

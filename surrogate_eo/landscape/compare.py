@@ -31,7 +31,6 @@ with the family-wise error controlled over all reported differences:
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,6 @@ from .._io import atomic_write_json
 from ..errors import LandscapeError
 from .features import REGISTRY, LandscapeData
 from .features._base import full_idx, resample, run_stat
-from .footprint import SCHEMA as FOOTPRINT_SCHEMA
 from .footprint import Footprint, SamplingPlan, collect, footprint
 from .sources import FitnessSource, check_source, is_complete, open_source
 
@@ -132,23 +130,11 @@ class LandscapeComparison:
 
 # ------------------------------------------------------------------ inputs
 def load_footprint(path: str | Path) -> Footprint:
-    """A footprint JSON of the current schema (another schema version is refused, one line)."""
-    p = Path(path)
-    try:
-        d = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LandscapeError(f"footprint {p} does not exist; write one with surrogate-eo landscape ... --json FILE") \
-            from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise LandscapeError(f"footprint {p} is not readable JSON: {str(exc)[:120]}") from None
-    if not isinstance(d, dict) or d.get("schema") != FOOTPRINT_SCHEMA:
-        got = d.get("schema") if isinstance(d, dict) else type(d).__name__
-        raise LandscapeError(f"{p}: footprint schema {got!r}, expected {FOOTPRINT_SCHEMA!r}; recompute it with "
-                             "this version (surrogate-eo landscape ... --json FILE)")
-    return Footprint.from_dict(d)
+    """A footprint JSON of the current schema (:meth:`Footprint.load`; another schema version is refused)."""
+    return Footprint.load(path)
 
 
-def _side(x: Any, space: str) -> Footprint | FitnessSource:
+def _side(x: Footprint | FitnessSource | str | Path, space: str) -> Footprint | FitnessSource:
     """A footprint (object or JSON path) or a source (object or spec)."""
     if isinstance(x, Footprint):
         return x
@@ -285,7 +271,8 @@ def compare_data(da: LandscapeData, db: LandscapeData, *, n_boot: int = 400, lev
     return out, method
 
 
-def compare_landscapes(a: Any, b: Any, *, plan: SamplingPlan | None = None, exact: bool = False, seed: int = 0,
+def compare_landscapes(a: Footprint | FitnessSource | str | Path, b: Footprint | FitnessSource | str | Path, *,
+                       plan: SamplingPlan | None = None, exact: bool = False, seed: int = 0,
                        level: float = 0.95, features: list[str] | None = None,
                        space: str = "nb201") -> LandscapeComparison:
     """Compare landscapes A and B (footprints, footprint JSON paths, sources or source specs).

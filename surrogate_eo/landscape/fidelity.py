@@ -31,22 +31,22 @@ side, to the ground truth's best known arch(s).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
 from ..errors import LandscapeError
 from ..spaces.base import SeedLike
+from ._blocks import Block, Resampler, distributional_block, paired_block, paired_spec, top_blocks
 from .features import REGISTRY, LandscapeData, compute_features
-from .features._base import FeatureSpec, full_idx, run_stat
 from .footprint import Footprint, SamplingPlan, collect
 from .samplers import Strata
 from .simultaneous import judge_differences, simultaneous_band
 from .sources import FitnessSource, check_source, is_complete
 from .tolerances import (DEFAULT_TOLERANCES, MIN_UNITS, UNIT_STRATUM, Tolerance, is_rank_invariant,
                          load_tolerances)
-from .top import ExploitData, exploit_stats, top_archs, top_decile_agreement, top_decile_size
+from .top import ExploitData, top_archs
 from .verdict import MODES, SCHEMA, FeatureComparison, Verdict, overall
 
 _UNIT_WORD = {"points": ("uniform point", "uniform points"), "walks": ("walk", "walks"),
@@ -54,91 +54,6 @@ _UNIT_WORD = {"points": ("uniform point", "uniform points"), "walks": ("walk", "
               "exploit": ("exploit neighbourhood", "exploit neighbourhoods"),
               "top_decile": ("top-decile point", "top-decile points"), "climbs": ("climb", "climbs"),
               "neutral": ("neutral walk", "neutral walks")}
-
-
-@dataclass
-class _Block:
-    """One feature's comparisons before judging: values, bootstrap replicates of the difference."""
-
-    feature: str
-    kind: str
-    keys: list[str | None]
-    truth: np.ndarray          # (K,)
-    surrogate: np.ndarray      # (K,)
-    boot: np.ndarray           # (B, K) replicates of surrogate - truth
-    n_units: int
-    unit: str
-
-
-class _Resampler:
-    """Shared bootstrap indices per resampling unit (one replicate resamples every stratum once)."""
-
-    def __init__(self, rng: np.random.Generator, n_boot: int, boot_max: int) -> None:
-        self.rng, self.B, self.m = rng, int(n_boot), int(boot_max)
-        self._idx: dict[tuple[str, int], tuple[np.ndarray, float]] = {}
-
-    def get(self, key: str, n: int) -> tuple[np.ndarray, float]:
-        k = (key, int(n))
-        if k not in self._idx:
-            m = min(int(n), self.m)
-            self._idx[k] = (self.rng.integers(0, n, size=(self.B, m)), math.sqrt(m / n))
-        return self._idx[k]
-
-
-def _paired_block(name: str, t: LandscapeData, s: LandscapeData, rs: _Resampler) -> _Block | None:
-    spec = REGISTRY[name].resolve(t)
-    if spec is None or not spec.pairable or REGISTRY[name].resolve(s) is not spec:
-        return None
-    n = t.n_units(spec.unit)
-    ft, fs = run_stat(spec, t, full_idx(n))[0], run_stat(spec, s, full_idx(n))[0]
-    idx, scale = rs.get(spec.unit, n)
-    d = fs - ft
-    boot = d[None, :] + scale * ((run_stat(spec, s, idx) - run_stat(spec, t, idx)) - d[None, :])
-    keys = spec.keys(t) if spec.keys else [None]
-    return _Block(name, "paired", list(keys), ft, fs, boot, n, spec.unit)
-
-
-def _distributional_block(name: str, t: LandscapeData, s: LandscapeData, rs_t: _Resampler,
-                          rs_s: _Resampler) -> _Block | None:
-    st, ss = REGISTRY[name].resolve(t), REGISTRY[name].resolve(s)
-    if st is None or ss is None or not st.pairable or not ss.pairable:
-        return None
-    nt, ns = t.n_units(st.unit), s.n_units(ss.unit)
-    ft, fs = run_stat(st, t, full_idx(nt))[0], run_stat(ss, s, full_idx(ns))[0]
-    if ft.shape != fs.shape:
-        return None
-    it, sct = rs_t.get(st.unit, nt)
-    is_, scs = rs_s.get(ss.unit, ns)
-    dev = scs * (run_stat(ss, s, is_) - fs[None]) - sct * (run_stat(st, t, it) - ft[None])
-    keys = st.keys(t) if st.keys else [None]
-    return _Block(name, "distributional", list(keys), ft, fs, (fs - ft)[None] + dev, nt, st.unit)
-
-
-def _top_blocks(names: set[str], t: LandscapeData, p: LandscapeData, et: ExploitData | None,
-                es: ExploitData | None, rs: _Resampler) -> list[_Block]:
-    out = []
-    for name, q, unit in (("rank_agreement", 0.0, "points"), ("top_decile_rank_agreement", 0.9, "top_decile")):
-        if name not in names or t.f_points is None or len(t.f_points) < 2:
-            continue
-        n = len(t.f_points)
-        idx, scale = rs.get("points", n)
-        tv, sv = top_decile_agreement(t.f_points, p.f_points, full_idx(n), q)
-        bt, bs = top_decile_agreement(t.f_points, p.f_points, idx, q)
-        d = sv - tv
-        boot = (d + scale * ((bs - bt) - d))[:, None]
-        out.append(_Block(name, "paired", [None], tv, sv, boot, n if q <= 0 else top_decile_size(t.f_points, q),
-                          unit))
-    if et is not None and es is not None and len(et.centres):
-        k = len(et.centres)
-        idx, scale = rs.get("exploit", k)
-        for name in ("top_fitness_mean", "top_local_optima", "top_neighbour_rank"):
-            if name not in names:
-                continue
-            tv, sv = exploit_stats(et, es, name, full_idx(k))
-            bt, bs = exploit_stats(et, es, name, idx)
-            d = sv - tv
-            out.append(_Block(name, "paired", [None], tv, sv, (d + scale * ((bs - bt) - d))[:, None], k, "exploit"))
-    return out
 
 
 def _unit_cost(unit: str, data: LandscapeData) -> float:
@@ -172,7 +87,7 @@ def _settle(c_ci: tuple[float, float], d: float, band: tuple[float, float], n: i
     return runs, f"~{runs} more {stratum} runs would settle it"
 
 
-def _judge(blocks: list[_Block], tolerances: dict[str, Tolerance], level: float, cost: dict[str, float],
+def _judge(blocks: list[Block], tolerances: dict[str, Tolerance], level: float, cost: dict[str, float],
            rank_only: bool) -> tuple[dict[tuple[str, str, str | None], tuple[str, tuple[float, float], str, dict]],
                                      float]:
     """Judge the family (all comparisons, or the rank-invariant ones): outcome, CI, reason, extra runs."""
@@ -337,23 +252,23 @@ def fidelity(truth: FitnessSource, surrogate: FitnessSource, *, strata: Strata |
         es = ExploitData.of(surrogate, exploit)
     dd = None
     need_dist = distributional and any(
-        REGISTRY[n].resolve(dt) is not None and _paired_spec(n, dt, dp) is None for n in tols if n in REGISTRY)
+        REGISTRY[n].resolve(dt) is not None and paired_spec(n, dt, dp) is None for n in tols if n in REGISTRY)
     if footprints or need_dist:
         dd = collect(surrogate, surrogate_plan, seed=np.random.default_rng([s0, 2]))
         dd.params["fdc_reference"] = dt.best_archs
 
-    rs, rs_s = _Resampler(rng, plan.n_boot, plan.boot_max), _Resampler(np.random.default_rng([s0, 8]),
+    rs, rs_s = Resampler(rng, plan.n_boot, plan.boot_max), Resampler(np.random.default_rng([s0, 8]),
                                                                         plan.n_boot, plan.boot_max)
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     for name in tols:
         if name not in REGISTRY:
             continue
-        b = _paired_block(name, dt, dp, rs)
+        b = paired_block(name, dt, dp, rs)
         if b is None and need_dist and dd is not None:
-            b = _distributional_block(name, dt, dd, rs, rs_s)
+            b = distributional_block(name, dt, dd, rs, rs_s)
         if b is not None:
             blocks.append(b)
-    blocks += _top_blocks(set(tols), dt, dp, et, es, rs)
+    blocks += top_blocks(set(tols), dt, dp, et, es, rs)
 
     cost = {u: _unit_cost(u, dt) for u in _UNIT_WORD}
     judged = {m: _judge(blocks, tols, plan.ci_level, cost, rank_only=(m == "rank")) for m in MODES}
@@ -399,13 +314,6 @@ def fidelity(truth: FitnessSource, surrogate: FitnessSource, *, strata: Strata |
                     ((dt, plan, truth), (dp, plan, psrc), (dd, surrogate_plan, surrogate)))
     return Verdict(comps, fps[0], fps[1], fps[2], agreement, mode=mode, verdicts=verdicts, runs_needed_by_mode=needed,
                    level=plan.ci_level, critical={m: judged[m][1] for m in MODES})
-
-
-def _paired_spec(name: str, t: LandscapeData, s: LandscapeData) -> FeatureSpec | None:
-    spec = REGISTRY[name].resolve(t)
-    if spec is None or not spec.pairable or REGISTRY[name].resolve(s) is not spec:
-        return None
-    return spec
 
 
 __all__ = ["DEFAULT_TOLERANCES", "FeatureComparison", "SCHEMA", "Tolerance", "Verdict", "fidelity", "load_tolerances"]

@@ -16,7 +16,6 @@ of a finite, fully covered space by exact values (:mod:`.exact`).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_json
-from ..errors import LandscapeError
+from ..errors import LandscapeError, shown
 from ..spaces.base import SeedLike, as_rng
+from ._json import read_json_file
 from .features import REGISTRY, Feature, LandscapeData, compute_features
 from .samplers import CachedFitness, Strata, hill_climb, infer_strata, neutral_walks, plan_strata, uniform
 from .sources import FitnessSource, check_source, evaluate, is_complete
@@ -280,10 +280,14 @@ class Footprint:
 
     @classmethod
     def load(cls, path: str | Path) -> Footprint:
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise LandscapeError(f"cannot read footprint {path}: {exc}") from None
+        """A footprint JSON of the current schema (a missing, unreadable or other-schema file: one line)."""
+        p = Path(path)
+        d = read_json_file(p, "footprint", "write one with surrogate-eo landscape ... --json FILE")
+        if not isinstance(d, dict) or d.get("schema") != SCHEMA:
+            got = d.get("schema") if isinstance(d, dict) else type(d).__name__
+            raise LandscapeError(f"{p}: footprint schema {shown(got, 60)}, expected {SCHEMA!r}; recompute it "
+                                 "with this version (surrogate-eo landscape ... --json FILE)")
+        return cls.from_dict(d)
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """Rows ``(feature, value, ci, n)`` as text, map features one row per key."""

@@ -32,11 +32,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .._io import atomic_write_json
+from .._types import EntryLike, PredictorLike, SurrogateLike
 from ..errors import LandscapeError
 from .footprint import SamplingPlan
 from .samplers import Strata, plan_strata
@@ -53,19 +54,20 @@ PAIRED_CHOICES = ("out-of-fold", "in-sample")
 
 
 # ------------------------------------------------------------------ out-of-fold predictions
-def model_template(entry: Any) -> Any:
+def model_template(entry: EntryLike) -> SurrogateLike:
     """The model configuration a benchmark entry was fitted with (the base model of a multi-fidelity one)."""
     from ..surrogates.ensemble import MultiFidelity
 
-    return entry.model.base if isinstance(entry.model, MultiFidelity) else entry.model
+    model = entry.model
+    return cast(SurrogateLike, model.base if isinstance(model, MultiFidelity) else model)
 
 
-def clone_model(template: Any, seed: int) -> Any:
+def clone_model(template: SurrogateLike, seed: int) -> SurrogateLike:
     """An unfitted copy of ``template`` (seeded when the model has a seed)."""
     return template.clone(seed=seed) if "seed" in template.get_params() else template.clone()
 
 
-def predict_dist(model: Any, archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def predict_dist(model: PredictorLike, archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(mean, model spread)``: an ensemble's predictive mean and standard deviation, else ``(pred, 0)``."""
     from ..surrogates.ensemble import Ensemble
 
@@ -74,7 +76,7 @@ def predict_dist(model: Any, archs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.asarray(model.predict(archs), dtype=float), np.zeros(len(archs))
 
 
-def out_of_fold(template: Any, archs: np.ndarray, y: np.ndarray, folds: int,
+def out_of_fold(template: SurrogateLike, archs: np.ndarray, y: np.ndarray, folds: int,
                 seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold mean and model spread of ``template`` refitted ``folds`` times on ``(archs, y)``.
 
@@ -129,7 +131,7 @@ def campaign_targets(truth: FitnessSource, strata: Strata | None) -> tuple[np.nd
     return archs, np.asarray(truth.fitness(archs), dtype=float)
 
 
-def _refittable(surrogate: FitnessSource) -> tuple[Any, str] | None:
+def _refittable(surrogate: FitnessSource) -> tuple[SurrogateLike, str] | None:
     """``(model template, description)`` of a benchmark source's entry, None for a source with no model."""
     if not isinstance(surrogate, BenchmarkSource) or not callable(getattr(surrogate.bench, "entry", None)):
         return None
@@ -247,7 +249,7 @@ def runs_needed_text(needed: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _open(src: Any, what: str, space: str) -> FitnessSource:
+def _open(src: FitnessSource | str | Path, what: str, space: str) -> FitnessSource:
     if isinstance(src, str):
         return open_source(src, space=space)
     if isinstance(src, Path):
@@ -276,7 +278,8 @@ def _check_strata(strata: Strata, truth: FitnessSource) -> None:
             "(see campaign/configs/smoke.toml)")
 
 
-def judge(truth: Any, surrogate: Any, *, mode: str = "value", paired: Any = "out-of-fold", folds: int = 5,
+def judge(truth: FitnessSource | str, surrogate: FitnessSource | str, *, mode: str = "value",
+          paired: FitnessSource | str = "out-of-fold", folds: int = 5,
           strata: Strata | None = None, plan: SamplingPlan | None = None,
           surrogate_plan: SamplingPlan | None = None, campaign_runs: int | None = None,
           tolerances: Any = None, seed: int = 0, space: str = "nb201",
@@ -340,8 +343,9 @@ def judge(truth: Any, surrogate: Any, *, mode: str = "value", paired: Any = "out
         if campaign_runs is not None:
             raise LandscapeError(f"--campaign-runs emulates a campaign on a table; {truth.name} is a database "
                                  "whose campaign is what it holds (drop --campaign-runs)")
-        if strata is None and callable(getattr(truth, "strata", None)):
-            strata = truth.strata()
+        own_strata = getattr(truth, "strata", None)  # a database source rebuilds its campaign's strata
+        if strata is None and callable(own_strata):
+            strata = own_strata()
         plan = plan or SamplingPlan()
     if strata is not None:
         _check_strata(strata, truth)

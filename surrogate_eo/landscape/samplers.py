@@ -25,7 +25,8 @@ import numpy as np
 from ..errors import LandscapeError
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import SeedLike, as_rng
-from .sources import FitnessSource, evaluate
+from .._types import DatabaseLike
+from .sources import FitnessSource, LookupSource, evaluate
 
 #: Spaces up to this size are cached by mixed-radix index (fits int64 comfortably).
 _INDEX_LIMIT = 2 ** 62
@@ -322,7 +323,7 @@ def infer_strata(space: SearchSpace, archs: np.ndarray) -> Strata:
                   meta={"inferred": True})
 
 
-def strata_from_plan(source: Any, db: Any, task: str) -> Strata:
+def strata_from_plan(source: LookupSource, db: DatabaseLike, task: str) -> Strata:
     """Rebuild a campaign's strata from the database's plan entries, keeping what ``source`` holds.
 
     ``random`` entries become the points (all held archs when there are none);
@@ -380,7 +381,7 @@ def strata_from_plan(source: Any, db: Any, task: str) -> Strata:
                   np.stack(edges) if edges else None, meta=meta, exploit=exploit)
 
 
-def _exploit_centres(space: SearchSpace, source: Any, plan: Any, meta: dict[str, Any]) -> np.ndarray | None:
+def _exploit_centres(space: SearchSpace, source: LookupSource, plan: Any, meta: dict[str, Any]) -> np.ndarray | None:
     """Exploit centres (plan entries of stratum ``exploit`` at position 0) whose complete neighbourhood
     ``source`` holds, in planning order; the others are counted in ``meta["exploit_incomplete"]``."""
     if "position" not in plan.columns:

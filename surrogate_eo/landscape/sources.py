@@ -19,19 +19,26 @@ A source whose ``complete`` attribute is ``False`` can only answer for the
 archs it holds; samplers that choose archs freely (hill climbing, neutral
 walks) are skipped on such sources. Sources without the attribute are taken
 to cover their whole space.
+
+A source is named in text as ``KIND:PATH:NAME`` (:mod:`~surrogate_eo.landscape.source_specs`
+parses it; :func:`open_source` opens it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
+from .._types import BenchmarkLike, DatabaseLike, PredictorLike
 from ..errors import LandscapeError, MissingArchitectureError
 from ..reference import ReferenceTable, TableSource
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike
+from .source_specs import SPEC_HELP, SPEC_KINDS, SourceSpec, open_table, parse_source
+
+if TYPE_CHECKING:
+    from .samplers import Strata
 
 
 @runtime_checkable
@@ -47,12 +54,12 @@ class FitnessSource(Protocol):
     def fitness(self, archs: BatchLike) -> np.ndarray: ...
 
 
-def is_complete(source: Any) -> bool:
+def is_complete(source: object) -> bool:
     """True when ``source`` can evaluate every arch of its space (its ``complete`` attribute, default True)."""
     return bool(getattr(source, "complete", True))
 
 
-def check_source(source: Any) -> FitnessSource:
+def check_source(source: object) -> FitnessSource:
     """Return ``source`` if it honours :class:`FitnessSource`, else raise :class:`LandscapeError`."""
     missing = [a for a in ("space", "name", "fitness") if not hasattr(source, a)]
     if missing:
@@ -60,7 +67,7 @@ def check_source(source: Any) -> FitnessSource:
             f"{type(source).__name__} is not a fitness source: it lacks {', '.join(missing)}; "
             "wrap a model with ModelSource(model, space) or a benchmark with BenchmarkSource(bench, task)"
         )
-    return source
+    return cast(FitnessSource, source)
 
 
 def evaluate(source: FitnessSource, archs: np.ndarray) -> np.ndarray:
@@ -127,7 +134,7 @@ class ModelSource(NamedSource):
 
     complete = True
 
-    def __init__(self, model: Any, space: str | SearchSpace, name: str | None = None) -> None:
+    def __init__(self, model: PredictorLike, space: str | SearchSpace, name: str | None = None) -> None:
         if not callable(getattr(model, "predict", None)):
             raise LandscapeError(f"{type(model).__name__} has no predict(archs) method; a ModelSource needs one")
         self.model = model
@@ -164,7 +171,7 @@ class BenchmarkSource(NamedSource):
 
     complete = True
 
-    def __init__(self, bench: Any, task: str, metric: str | None = None, epoch: int | None = None,
+    def __init__(self, bench: BenchmarkLike, task: str, metric: str | None = None, epoch: int | None = None,
                  with_noise: bool = False, seed: int | None = None,
                  space: str | SearchSpace | None = None) -> None:
         if not callable(getattr(bench, "predict", None)):
@@ -286,7 +293,7 @@ class DatabaseSource(LookupSource):
         Defaults to the space of the task's runs.
     """
 
-    def __init__(self, db: Any, task: str, metric: str = "val_acc", epoch: int | None = None,
+    def __init__(self, db: DatabaseLike | str | Path, task: str, metric: str = "val_acc", epoch: int | None = None,
                  seed_average: bool = True, space: str | SearchSpace | None = None) -> None:
         if isinstance(db, (str, Path)):
             from ..database import Database
@@ -309,7 +316,7 @@ class DatabaseSource(LookupSource):
         super().__init__(space, list(archs), y, name=name)
         self.db, self.task, self.metric, self.epoch = db, task, metric, epoch
 
-    def strata(self) -> Any:
+    def strata(self) -> Strata:
         """The campaign's strata as far as the database holds them (see :func:`.samplers.strata_from_plan`),
         with the exploit centres (:meth:`exploit_centres`) of a second wave."""
         from .samplers import strata_from_plan
@@ -343,58 +350,10 @@ class DatabaseSource(LookupSource):
         return np.stack(keep) if keep else None
 
 
-# ------------------------------------------------------------------ naming a source in text
-#: Kinds of source spec ``KIND:PATH:NAME`` (the one syntax of every CLI command).
-SPEC_KINDS = ("table", "surrogate", "db")
-SPEC_HELP = "table:FILE.csv:COLUMN | surrogate:DIR:TASK | db:DB.parquet:TASK"
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """A parsed source spec: ``kind`` (table, surrogate, db), ``path`` and ``name`` (column or task)."""
-
-    kind: str
-    path: Path
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.path}:{self.name}"
-
-
-def parse_source(spec: str) -> SourceSpec:
-    """Split ``KIND:PATH:NAME`` (the last ``:`` separates the column or task, so paths may contain ``:``).
-
-    >>> parse_source("table:nb201/nats_bench.csv:CIFAR10TestAccuracy200Epochs").kind
-    'table'
-    >>> parse_source("db:C:/runs/db.parquet:so2sat-s2").path.as_posix()
-    'C:/runs/db.parquet'
-    """
-    kind, sep, rest = str(spec).partition(":")
-    path, sep2, name = rest.rpartition(":")
-    if not sep or not sep2 or kind not in SPEC_KINDS or not path or not name:
-        raise LandscapeError(f"source {spec!r} is not KIND:PATH:NAME with KIND one of {', '.join(SPEC_KINDS)}; "
-                             "e.g. table:nats_bench.csv:CIFAR10TestAccuracy200Epochs, surrogate:bench/:so2sat-s2, "
-                             "db:ground_truth/db.parquet:so2sat-s2")
-    return SourceSpec(kind, Path(path), name)
-
-
-def open_table(path: str | Path, space: str | SearchSpace = "nb201") -> ReferenceTable:
-    """The one opener of reference tables: a CSV, or a folder holding NB201's ``nats_bench.csv``.
-
-    A folder is read by :func:`~surrogate_eo.reference.load_nb201` (both shared CSVs merged).
-    """
-    from ..reference import load_nb201
-
-    path = Path(path)
-    if not path.exists():
-        raise LandscapeError(f"reference table {path} does not exist; give a CSV with an ArchitectureString "
-                             "column or the folder holding nats_bench.csv")
-    return load_nb201(path) if path.is_dir() else ReferenceTable.from_csv(path, space)
-
-
+# ------------------------------------------------------------------ opening a source from its spec
 def open_source(spec: str | SourceSpec, *, space: str | SearchSpace = "nb201", metric: str | None = None,
-                epoch: int | None = None, with_noise: bool = False, seed: int | None = None) -> Any:
-    """Open the fitness source a spec names (see :func:`parse_source`).
+                epoch: int | None = None, with_noise: bool = False, seed: int | None = None) -> FitnessSource:
+    """Open the fitness source a spec names (see :func:`~.source_specs.parse_source`).
 
     Parameters
     ----------

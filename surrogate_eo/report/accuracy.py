@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .._types import BenchmarkLike, DatabaseLike, EntryLike, SurrogateLike
 from ..errors import ReportError
 from ..landscape.judge import clone_model as _clone
 from ..landscape.judge import model_template as _template
@@ -28,7 +29,7 @@ from .data import ReportOptions, plain
 MIN_ARCHS = 6
 
 
-def campaign_section(db: Any, tasks: list[str], metric_of: dict[str, str]) -> dict[str, Any]:
+def campaign_section(db: DatabaseLike, tasks: list[str], metric_of: dict[str, str]) -> dict[str, Any]:
     """Runs per stratum / task / status, totals, and seed-to-seed noise of each task's metric."""
     runs = db.runs
     summary = db.summary()
@@ -48,7 +49,7 @@ def campaign_section(db: Any, tasks: list[str], metric_of: dict[str, str]) -> di
                   "n_plan_entries": int(len(db.plan)), "noise": noise})
 
 
-def seed_noise(db: Any, task: str, metric: str) -> dict[str, Any]:
+def seed_noise(db: DatabaseLike, task: str, metric: str) -> dict[str, Any]:
     """Seed-to-seed noise of ``metric`` on ``task`` from archs trained with two or more seeds.
 
     ``pooled_std`` is the pooled within-arch standard deviation (fraction,
@@ -70,7 +71,7 @@ def seed_noise(db: Any, task: str, metric: str) -> dict[str, Any]:
             "mean_range": float(rng.mean())}
 
 
-def arch_strata(db: Any, task: str) -> dict[str, list[str]]:
+def arch_strata(db: DatabaseLike, task: str) -> dict[str, list[str]]:
     """Arch string -> the strata that planned it for ``task`` (plan entries, else the runs' stratum)."""
     plan = db.plan_entries(task=task) if len(db.plan) else None
     if plan is not None and len(plan):
@@ -89,7 +90,7 @@ def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     return evaluate(y, p)
 
 
-def accuracy_section(db: Any, bench: Any, task: str, metric: str,
+def accuracy_section(db: DatabaseLike, bench: BenchmarkLike, task: str, metric: str,
                      options: ReportOptions) -> tuple[dict[str, Any], dict[str, Any]]:
     """Accuracy numbers of one task, and the out-of-fold predictions (for the paired fidelity verdict).
 
@@ -148,7 +149,7 @@ def _scatter(y: np.ndarray, mu: np.ndarray, sd: np.ndarray, labels: list[list[st
             "n_total": int(len(y)), "subsampled": bool(len(idx) < len(y))}
 
 
-def _per_stratum(template: Any, archs: np.ndarray, y: np.ndarray, mu: np.ndarray, labels: list[list[str]],
+def _per_stratum(template: SurrogateLike, archs: np.ndarray, y: np.ndarray, mu: np.ndarray, labels: list[list[str]],
                  seed: int) -> list[dict[str, Any]]:
     """Out-of-fold errors per stratum, and leave-one-stratum-out (train on the others, test on it)."""
     names = sorted({s for lab in labels for s in lab})
@@ -165,7 +166,8 @@ def _per_stratum(template: Any, archs: np.ndarray, y: np.ndarray, mu: np.ndarray
     return rows
 
 
-def _learning_curve(template: Any, archs: np.ndarray, y: np.ndarray, options: ReportOptions) -> dict[str, Any]:
+def _learning_curve(template: SurrogateLike, archs: np.ndarray, y: np.ndarray,
+                    options: ReportOptions) -> dict[str, Any]:
     n = len(y)
     sizes = sorted({int(round(f * n)) for f in options.learning_curve_fractions})
     sizes = [k for k in sizes if k >= 5 and n - k >= 5]
@@ -182,8 +184,8 @@ def _learning_curve(template: Any, archs: np.ndarray, y: np.ndarray, options: Re
             "test": "archs left out of each training subset"}
 
 
-def _calibration(db: Any, task: str, metric: str, entry: Any, space: str, strings: list[str], mu: np.ndarray,
-                 sd: np.ndarray, options: ReportOptions) -> dict[str, Any]:
+def _calibration(db: DatabaseLike, task: str, metric: str, entry: EntryLike, space: str, strings: list[str],
+                 mu: np.ndarray, sd: np.ndarray, options: ReportOptions) -> dict[str, Any]:
     """Observed vs nominal coverage of single-seed results by the out-of-fold predictive interval.
 
     With the entry's calibrated noise model (conformal model error + seed

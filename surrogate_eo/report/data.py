@@ -27,11 +27,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ..errors import ReportError
+from .._types import BenchmarkLike, DatabaseLike
+from ..errors import ReportError, shown
+
+if TYPE_CHECKING:
+    from ..landscape.footprint import SamplingPlan
 
 SCHEMA = "surrogate-eo/report/1"
 
@@ -95,8 +99,8 @@ class ReportOptions:
     learning_curve_fractions: tuple[float, ...] = (0.1, 0.2, 0.4, 0.6, 0.8)
     learning_curve_seeds: tuple[int, ...] = (0, 1)
     calibration_levels: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.68, 0.8, 0.9, 0.95, 0.99)
-    plan: Any = None
-    surrogate_plan: Any = None
+    plan: SamplingPlan | None = None
+    surrogate_plan: SamplingPlan | None = None
     seed: int = 0
     max_points: int = 2000
     hist_bins: int = 40
@@ -144,14 +148,19 @@ class ReportData:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ReportData:
         """Inverse of :meth:`to_dict` (e.g. re-render a saved ``report.json``)."""
-        if d.get("schema") != SCHEMA:
-            raise ReportError(f"not a surrogate-eo report JSON (schema {d.get('schema')!r}, expected {SCHEMA!r})")
+        if not isinstance(d, Mapping) or d.get("schema") != SCHEMA:
+            got = d.get("schema") if isinstance(d, Mapping) else type(d).__name__
+            raise ReportError(f"not a surrogate-eo report JSON (schema {shown(got, 60)}, expected {SCHEMA!r})")
+        bad = [k for k in ("meta", "campaign", "accuracy") if not isinstance(d.get(k), Mapping)]
+        if bad:
+            raise ReportError(f"report JSON field {bad[0]!r}: expected an object, got {shown(d.get(bad[0]), 60)}; "
+                              "rewrite it with surrogate-eo report")
         return cls(meta=dict(d["meta"]), campaign=dict(d["campaign"]), accuracy=dict(d["accuracy"]),
                    landscape=dict(d.get("landscape") or {}), search=d.get("search"))
 
 
 # ------------------------------------------------------------------------ inputs
-def load_database(db: Any) -> Any:
+def load_database(db: DatabaseLike | str | Path) -> DatabaseLike:
     """A :class:`~surrogate_eo.database.Database` from itself or a Parquet path; empty ones are refused."""
     from ..database import Database
 
@@ -165,7 +174,7 @@ def load_database(db: Any) -> Any:
     return db
 
 
-def load_bench(bench: Any) -> Any:
+def load_bench(bench: BenchmarkLike | str | Path) -> BenchmarkLike:
     """A :class:`~surrogate_eo.surrogates.Benchmark` from itself or a saved folder."""
     if isinstance(bench, (str, Path)):
         from ..surrogates import load
@@ -176,7 +185,7 @@ def load_bench(bench: Any) -> Any:
     return bench
 
 
-def check_inputs(db: Any, bench: Any, tasks: Sequence[str] | None) -> list[str]:
+def check_inputs(db: DatabaseLike, bench: BenchmarkLike, tasks: Sequence[str] | None) -> list[str]:
     """Check db and bench share one space; return the tasks to report (sorted)."""
     spaces = sorted(set(db.runs["space"]))
     if spaces != [bench.space.name]:
@@ -216,7 +225,8 @@ def progress_steps(enabled: bool, total: int) -> Iterator[Callable[[str], None]]
         bar.update(total)
 
 
-def compute_report(db: Any, bench: Any, fidelity: Any = None, trajectories: Any = None, *,
+def compute_report(db: DatabaseLike | str | Path, bench: BenchmarkLike | str | Path, fidelity: Any = None,
+                   trajectories: Any = None, *,
                    tasks: Sequence[str] | None = None, metric: str | None = None,
                    options: ReportOptions | None = None, progress: bool = False,
                    sources: Mapping[str, Any] | None = None) -> ReportData:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from .layout import STATUS_WORD, Block, Section
+from .elements import STATUS_WORD, Block, Section
 
 _CSS = """
 :root { --fg: #1d1d1f; --muted: #5f6368; --line: #d9dce1; --pass: #1e7b34; --fail: #b3261e;

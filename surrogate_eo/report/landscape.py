@@ -12,16 +12,19 @@ and seed.
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ReportError
+from .._types import BenchmarkLike, DatabaseLike, EntryLike
+from ..errors import LandscapeError, ReportError
 from .data import ReportOptions, finite_or_none, plain
+
+if TYPE_CHECKING:
+    from ..landscape.sources import BenchmarkSource, DatabaseSource
 
 MODES = ("truth", "paired", "distributional")
 #: Features shown in the local-optima table (when a footprint has them).
@@ -33,8 +36,10 @@ MAP_FEATURES = ("fitness_quantiles", "neutrality", "information_content", "persi
 
 def _read_verdict(item: Any, where: str) -> tuple[Any, dict[str, Any], str]:
     """(Verdict object or None, verdict dict, origin) of one fidelity input."""
+    from ..landscape._json import read_json_file
     from ..landscape.judge import Judgement
-    from ..landscape.verdict import SCHEMA, Verdict
+    from ..landscape.verdict import Verdict
+    from ..landscape.verdict_schema import check_verdict
 
     if isinstance(item, Judgement):
         return item.verdict, item.to_dict(), "given as a Judgement object"
@@ -43,22 +48,13 @@ def _read_verdict(item: Any, where: str) -> tuple[Any, dict[str, Any], str]:
     origin = "given as a dict"
     if isinstance(item, (str, Path)):
         path = Path(item)
-        try:
-            item = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ReportError(f"fidelity file {path} does not exist; write one with "
-                              "surrogate-eo fidelity --db DB --surrogate DIR --task T --json FILE") from None
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ReportError(f"fidelity file {path} is not readable JSON: {exc}") from None
+        item = read_json_file(path, "fidelity file", "write one with surrogate-eo fidelity --db DB "
+                              "--surrogate DIR --task T --json FILE", ReportError)
         origin = f"read from {path}"
-    if not isinstance(item, Mapping) or item.get("schema") != SCHEMA:
-        got = item.get("schema") if isinstance(item, Mapping) else type(item).__name__
-        raise ReportError(f"{where}: not a fidelity verdict (schema {got!r}, expected {SCHEMA!r}); "
-                          "write one with surrogate-eo fidelity ... --json FILE")
-    for key in ("comparisons", "footprints"):
-        if key not in item:
-            raise ReportError(f"{where}: fidelity verdict lacks the field {key!r}")
-    return None, dict(item), origin
+    try:
+        return None, check_verdict(item), origin
+    except LandscapeError as exc:
+        raise ReportError(f"{where}: {exc}") from None
 
 
 def _task_of(vd: Mapping[str, Any]) -> str | None:
@@ -94,16 +90,8 @@ def verdict_inputs(fidelity: Any, tasks: list[str]) -> dict[str, tuple[Any, dict
     return out
 
 
-def _plan_from(d: Mapping[str, Any]) -> Any:
-    from dataclasses import fields
-
-    from ..landscape import SamplingPlan
-
-    names = {f.name for f in fields(SamplingPlan)}
-    return SamplingPlan(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
-
-
-def _sources(db: Any, bench: Any, task: str, metric: str) -> tuple[Any, Any, Any]:
+def _sources(db: DatabaseLike, bench: BenchmarkLike, task: str,
+             metric: str) -> tuple[EntryLike, DatabaseSource, BenchmarkSource]:
     from ..landscape import BenchmarkSource, DatabaseSource
 
     entry, _ = bench.entry(task, metric)
@@ -111,7 +99,7 @@ def _sources(db: Any, bench: Any, task: str, metric: str) -> tuple[Any, Any, Any
     return entry, truth, BenchmarkSource(bench, task, metric=metric, epoch=entry.epoch)
 
 
-def compute_verdict(db: Any, bench: Any, task: str, metric: str, oof: Mapping[str, Any] | None,
+def compute_verdict(db: DatabaseLike, bench: BenchmarkLike, task: str, metric: str, oof: Mapping[str, Any] | None,
                     options: ReportOptions) -> Any:
     """The fidelity :class:`~surrogate_eo.landscape.judge.Judgement` of ``bench`` against the database.
 
@@ -129,17 +117,21 @@ def compute_verdict(db: Any, bench: Any, task: str, metric: str, oof: Mapping[st
                  surrogate_plan=options.surrogate_plan or plan, seed=int(options.seed), oof=pre)
 
 
-def _samples(obj: Any, vd: Mapping[str, Any], db: Any, bench: Any, task: str, metric: str) -> dict[str, Any]:
+def _samples(obj: Any, vd: Mapping[str, Any], db: DatabaseLike, bench: BenchmarkLike, task: str,
+             metric: str) -> dict[str, Any]:
     """Per mode: sampled archs and fitness of the points stratum, and the truth's best archs."""
     if obj is not None and all(getattr(obj, m).data is not None for m in MODES):
         data = {"truth": obj.truth.data, "paired": obj.paired.data, "distributional": obj.distributional.data}
         return {"data": data, "best": obj.truth.data.best_archs, "redrawn": False}
     from ..landscape import collect
+    from ..landscape.verdict_schema import check_plan
 
     _, truth, sur = _sources(db, bench, task, metric)
     fps = vd["footprints"]
-    plan_t, plan_d = _plan_from(fps["truth"].get("plan", {})), _plan_from(fps["distributional"].get("plan", {}))
-    s0 = int(fps["truth"].get("seed") or 0)
+    plan_t = check_plan(fps["truth"].get("plan", {}), "footprints.truth.plan")
+    plan_d = check_plan(fps["distributional"].get("plan", {}), "footprints.distributional.plan")
+    seed = fps["truth"].get("seed")
+    s0 = seed if isinstance(seed, int) else 0  # a generator seed was saved as text
     dt = collect(truth, plan_t, seed=np.random.default_rng([s0, 1]), adaptive=False)
     dp = collect(sur, plan_t, strata=dt.cache["strata"], adaptive=False)
     dd = collect(sur, plan_d, seed=np.random.default_rng([s0, 2]), adaptive=False)
@@ -195,8 +187,8 @@ def _subsample(n: int, k: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, k, replace=False))
 
 
-def landscape_section(db: Any, bench: Any, task: str, metric: str, verdict_in: Any, oof: Mapping[str, Any],
-                      options: ReportOptions) -> dict[str, Any]:
+def landscape_section(db: DatabaseLike, bench: BenchmarkLike, task: str, metric: str, verdict_in: Any,
+                      oof: Mapping[str, Any], options: ReportOptions) -> dict[str, Any]:
     """Landscape-comparison and verdict numbers of one task."""
     from ..landscape.features.distribution import nearest_distance
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .layout import STATUS_WORD, Block, Section
+from .elements import STATUS_WORD, Block, Section
 
 
 def _cell(text: str, code: bool = False) -> str:

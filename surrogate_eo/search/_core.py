@@ -301,7 +301,10 @@ class TabulatedSource(NamedSource):
 
 @runtime_checkable
 class RuntimeModel(Protocol):
-    """What :func:`runtime_cost` needs of a benchmark: seconds per training run of each arch."""
+    """What :func:`runtime_cost` needs of a benchmark: its space and seconds per training run of each arch."""
+
+    @property
+    def space(self) -> Any: ...
 
     def predict_runtime(self, archs: BatchLike, task: str | None = None, with_noise: bool = False,
                         seed: Any = None) -> float | np.ndarray: ...

@@ -43,6 +43,7 @@ from scipy import stats
 
 from .._io import atomic_write_json
 from ..errors import SearchError
+from ..landscape.sources import FitnessSource
 from ._core import Domain, TabulatedSource, check_budget, check_source, source_name
 from .optimisers import get_optimizer, hyperparameters, run_optimizer
 from .trajectory import Trajectory
@@ -160,7 +161,7 @@ class Comparison:
         return "\n".join(lines)
 
 
-def _optimum(role: str, src: Any, dom: Domain, runs: dict[str, list[Trajectory]]) -> dict[str, Any]:
+def _optimum(role: str, src: FitnessSource, dom: Domain, runs: dict[str, list[Trajectory]]) -> dict[str, Any]:
     if dom.restricted or dom.space.size <= ENUMERATE_MAX:
         archs = dom.space.from_index(dom.keys) if dom.restricted else dom.space.enumerate()
         vals = src.values[dom.space.enumeration_index(archs)] if isinstance(src, TabulatedSource) \
@@ -170,7 +171,8 @@ def _optimum(role: str, src: Any, dom: Domain, runs: dict[str, list[Trajectory]]
     return {"value": float(best), "kind": "best_found", "n_archs": None}
 
 
-def compare_optimizers(ground_truth: Any, surrogate: Any, *, optimizers: Sequence[str] = ("rs", "re", "ls", "tpe"),
+def compare_optimizers(ground_truth: FitnessSource, surrogate: FitnessSource, *,
+                       optimizers: Sequence[str] = ("rs", "re", "ls", "tpe"),
                        seeds: int | Sequence[int] = 10, budget: int = 200,
                        params: Mapping[str, Mapping[str, Any]] | None = None,
                        checkpoints: Sequence[int] | None = None, tabulate: bool = True, n_boot: int = 1000,
@@ -271,7 +273,7 @@ def compare_optimizers(ground_truth: Any, surrogate: Any, *, optimizers: Sequenc
     return cmp
 
 
-def _statistics(cmp: Comparison, n_boot: int, ground_truth: Any, gt_optimum: float) -> dict[str, Any]:
+def _statistics(cmp: Comparison, n_boot: int, ground_truth: FitnessSource, gt_optimum: float) -> dict[str, Any]:
     opts = cmp.optimizers
     F = {r: np.stack([cmp.final_regret[r][o] for o in opts], axis=1) for r in ROLES}  # (n_seeds, k)
     A = {r: np.stack([cmp.regret[r][o].mean(axis=1) for o in opts], axis=1) for r in ROLES}

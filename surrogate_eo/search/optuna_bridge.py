@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._types import BenchmarkLike
 from ..errors import SearchError
 from ..spaces import SearchSpace, get_space
 from ._core import check_budget, runtime_cost
@@ -90,7 +91,7 @@ class BenchmarkObjective:
     n_calls : int
     """
 
-    def __init__(self, bench: Any, task: str, metric: str, epoch: int | None, with_noise: bool,
+    def __init__(self, bench: BenchmarkLike, task: str, metric: str, epoch: int | None, with_noise: bool,
                  time_budget: float | None, seed: int, cost: Callable[[np.ndarray], np.ndarray] | None) -> None:
         self.bench, self.task, self.metric, self.epoch = bench, task, metric, epoch
         self.with_noise, self.time_budget, self.seed, self._cost = with_noise, time_budget, seed, cost
@@ -119,7 +120,7 @@ class BenchmarkObjective:
         return value
 
 
-def _default_target(bench: Any, task: str | None, metric: str | None) -> tuple[str, str]:
+def _default_target(bench: BenchmarkLike, task: str | None, metric: str | None) -> tuple[str, str]:
     """The benchmark's own default (task, metric): its only task; val_acc, else its only quality metric."""
     resolve = getattr(bench, "_resolve", None)
     if callable(resolve):
@@ -137,8 +138,9 @@ def _default_target(bench: Any, task: str | None, metric: str | None) -> tuple[s
     return task, metric or "val_acc"
 
 
-def make_objective(bench: Any, task: str | None = None, metric: str | None = None, epoch: int | None = None,
-                   with_noise: bool = True, time_budget: float | None = None, seed: int = 0) -> BenchmarkObjective:
+def make_objective(bench: BenchmarkLike, task: str | None = None, metric: str | None = None,
+                   epoch: int | None = None, with_noise: bool = True, time_budget: float | None = None,
+                   seed: int = 0) -> BenchmarkObjective:
     """An objective for ``study.optimize`` (direction ``"maximize"``) over a surrogate benchmark.
 
     Parameters

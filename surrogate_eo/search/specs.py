@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import SearchError, SurrogateEOError
 from ..landscape.sources import SPEC_KINDS as KINDS  # noqa: F401  (one spec syntax for every command)
+from ..landscape.sources import FitnessSource
 from ._core import CostFn, runtime_cost
 
 
@@ -28,7 +28,7 @@ from ._core import CostFn, runtime_cost
 class OpenedSource:
     """A fitness source opened from a spec, and its cost model (None when it has none)."""
 
-    source: Any
+    source: FitnessSource
     cost: CostFn | None
     kind: str
     cost_note: str = ""
@@ -76,12 +76,12 @@ def open_source(spec: str, *, metric: str | None = None, epoch: int | None = Non
         from ..surrogates import load
 
         bench = load(path)
-        src = BenchmarkSource(bench, name, metric=metric, epoch=epoch, with_noise=with_noise, seed=seed)
-        src.fitness(bench.space.sample(1, 0))  # fail now on an unknown task / metric / epoch
+        bsrc = BenchmarkSource(bench, name, metric=metric, epoch=epoch, with_noise=with_noise, seed=seed)
+        bsrc.fitness(bench.space.sample(1, 0))  # fail now on an unknown task / metric / epoch
         try:
-            return OpenedSource(src, runtime_cost(bench, name), kind)
+            return OpenedSource(bsrc, runtime_cost(bench, name), kind)
         except SearchError as exc:
-            return OpenedSource(src, None, kind, str(exc))
+            return OpenedSource(bsrc, None, kind, str(exc))
     from ..database import Database
 
     db = Database.read(path)

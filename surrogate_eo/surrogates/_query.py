@@ -5,18 +5,21 @@ benchmark this keeps:
 
 - the entry answering each ``(task, metric, epoch)`` (resolved once);
 - string → architecture: for finite spaces (``nb201``) a dict of every arch's
-  string, built on the first string query; otherwise a bounded memo of parsed
-  strings (misses are parsed, and checked, by the space);
+  string, built on the first string query; otherwise batch parsing by token
+  lookup (:mod:`~surrogate_eo.surrogates._strings`; strings not in canonical
+  form are parsed, and checked, by the space);
+- a tuple of Python ints is checked here against the space's dims (cheaper than
+  :meth:`SearchSpace.as_batch`), and for finite spaces features come straight from
+  the featurizer's table of every arch;
 - the compiled trees of each entry (:mod:`~surrogate_eo.surrogates._compiled`),
-  used for batches up to :data:`~surrogate_eo.surrogates._compiled.MAX_ROWS`
-  rows (larger ones go to the library, which is faster there);
+  used for batches up to :func:`~surrogate_eo.surrogates._compiled.max_rows`
+  rows (larger ones go to the library, which is as fast there);
 - optionally (:meth:`Benchmark.precompute`) a table of every arch's prediction
   for finite spaces: ``True`` builds it on an entry's next query, ``"auto"``
   once an entry has been asked for as many archs as the space holds (at most
-  twice the cost of never building it), ``False`` (the default) never. A
-  one-off analysis such as a footprint is faster without it (measured in
-  ``benchmarks/results/bench_endtoend.txt``); exhaustive or repeated queries
-  of ``nb201`` are faster with it.
+  twice the cost of never building it), ``False`` (the default) never.
+  Building costs one library prediction of every arch (15,625 for ``nb201``);
+  afterwards a query is one gather (``benchmarks/results/bench_predict.json``).
 
 :func:`probe` is the load-time check that the compiled trees and the
 libraries agree, and that the libraries still give the predictions stored
@@ -29,9 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._types import SurrogateLike
 from ..errors import ArtifactError
 from ..spaces.base import BatchLike
 from . import _compiled
+from ._strings import StringParser
 from .ensemble import Ensemble, MultiFidelity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,8 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Finite spaces up to this size get string and prediction tables.
 TABLE_SPACE_LIMIT = 100_000
-#: Parsed strings remembered for spaces too large for a string table.
-STRING_MEMO = 100_000
 #: Fixed probe set: this many archs sampled with this seed (the same on every machine).
 PROBE_N, PROBE_SEED = 64, 20_261_129
 #: Largest disagreement accepted between the compiled trees, the library and the stored probe.
@@ -61,16 +64,28 @@ class QueryPath:
         self._entries: dict[tuple[Any, ...], tuple[Any, int | None]] = {}
         self._sig: tuple[int, int] = (0, 0)
         self._strings: dict[str, int] | None = None
-        self._memo: dict[str, np.ndarray] = {}
+        self._tuples: dict[tuple[int, ...], int] | None = None
         self._all: np.ndarray | None = None
         self._compiled: dict[int, tuple[Any, Any]] = {}
         self._table: dict[tuple[int, int | None], tuple[Any, np.ndarray, np.ndarray]] = {}
         self._asked: dict[tuple[int, int | None], int] = {}
+        self._parser: StringParser | None = None
+        self._space_sig: tuple[int, bool, tuple[int, ...], np.ndarray] | None = None
+        self._features: dict[int, tuple[Any, np.ndarray | None]] = {}
+        self._nthreads: dict[int, tuple[Any, int]] = {}
+
+    def _space_info(self) -> tuple[int, bool, tuple[int, ...], np.ndarray]:
+        """``(id, finite, dims, radix)`` of the benchmark's space, computed once per space object."""
+        space = self.bench.space
+        info = self._space_sig
+        if info is None or info[0] != id(space):
+            info = self._space_sig = (id(space), space.size <= TABLE_SPACE_LIMIT, space.dims, space._radix)
+        return info
 
     @property
     def finite(self) -> bool:
         """Whether the space is small enough for string and prediction tables."""
-        return self.bench.space.size <= TABLE_SPACE_LIMIT
+        return self._space_info()[1]
 
     # ----------------------------------------------------------- entries
     def entry(self, task: str | None, metric: str | None, epoch: Any) -> tuple[Entry, int | None]:
@@ -93,16 +108,40 @@ class QueryPath:
             return self._rows([archs]), True
         if isinstance(archs, list) and archs and isinstance(archs[0], str):
             return self._rows(archs), False
+        if type(archs) is tuple and all(type(v) is int for v in archs):   # one arch as a tuple of ints
+            _, finite, dims, _ = self._space_info()
+            if finite:                        # every arch of the space is a key: a hit is a valid arch
+                i = self._tuple_index().get(archs)
+                if i is not None:
+                    return self._all[i:i + 1], True   # type: ignore[index]
+            elif len(archs) == len(dims) and all(0 <= v < m for v, m in zip(archs, dims)):
+                return np.array(archs, dtype=np.int64)[None, :], True
         return self.bench.space.as_batch(archs)
+
+    def _every_arch(self) -> np.ndarray:
+        """Every arch of the (finite) space, read-only, in index order (built once)."""
+        if self._all is None:
+            self._all = self.bench.space.from_index(np.arange(self.bench.space.size))
+            self._all.setflags(write=False)
+        return self._all
+
+    def _tuple_index(self) -> dict[tuple[int, ...], int]:
+        """Tuple of ints → index, for every arch of the (finite) space (built on the first tuple query)."""
+        if self._tuples is None:
+            self._tuples = {tuple(row): i for i, row in enumerate(self._every_arch().tolist())}
+        return self._tuples
 
     def _rows(self, texts: list[str]) -> np.ndarray:
         space = self.bench.space
+        if len(texts) == 1 and self._strings is not None and self._all is not None:   # one known string
+            i = self._strings.get(texts[0])
+            if i is not None:
+                return self._all[i:i + 1]                          # a read-only view: nothing to copy
         if not all(isinstance(t, str) for t in texts):
             return space.as_batch(texts)[0]
         if self.finite:
-            if self._strings is None:
-                self._all = space.from_index(np.arange(space.size))
-                self._strings = {s: i for i, s in enumerate(space.to_strings(self._all))}
+            if self._strings is None or self._all is None:
+                self._strings = {s: i for i, s in enumerate(space.to_strings(self._every_arch()))}
             get = self._strings.get
             idx = [get(t, -1) for t in texts]
             if -1 not in idx:
@@ -111,47 +150,69 @@ class QueryPath:
             parsed = space.index(space.from_strings(miss))          # raises on a bad string
             it = iter(parsed.tolist())
             return self._all[[i if i >= 0 else next(it) for i in idx]]  # type: ignore[index]
-        memo = self._memo
-        rows = []
-        for t in texts:
-            row = memo.get(t)
-            if row is None:
-                row = space.validate(space.from_string(t))[0]
-                if len(memo) >= STRING_MEMO:
-                    memo.clear()
-                memo[t] = row
-            rows.append(row)
-        return np.stack(rows)
+        if self._parser is None or self._parser.space is not space:
+            self._parser = StringParser(space)
+        return self._parser.parse(texts)
 
     # ------------------------------------------------------------ predict
     def dist(self, entry: Entry, batch: np.ndarray, mf_epoch: int | None) -> tuple[np.ndarray, np.ndarray] | None:
         """``(mean, std)`` from a table or the compiled trees, or ``None`` (use the library)."""
         key = (id(entry), mf_epoch)
-        if self.finite and self.tables and not _compiled._LIBRARY_ONLY.get():
+        _, finite, _, radix = self._space_info()
+        if finite and self.tables and not _compiled._LIBRARY_ONLY.get():
             hit = self._table.get(key)
             if hit is not None and hit[0] is entry.model:
-                idx = batch @ self.bench.space._radix
+                idx = batch @ radix
                 return hit[1][idx], hit[2][idx]
             asked = self._asked[key] = self._asked.get(key, 0) + len(batch)
             if self.tables is True or asked >= self.bench.space.size:
                 mean, std = self.build_table(entry, mf_epoch)
-                idx = batch @ self.bench.space._radix
+                idx = batch @ radix
                 return mean[idx], std[idx]
-        if not _compiled.enabled(len(batch)):
+        if not _compiled.enabled(len(batch), self._threads(entry)):
             return None
         comp = self.compiled(entry)
         if comp is None:
             return None
         trees, featurizer, multi = comp
-        X = featurizer.transform_valid(batch)
+        table = self._feature_table(featurizer) if finite else None
+        X = table[batch @ radix] if table is not None else featurizer.transform_valid(batch)
         if mf_epoch is not None:
             X = np.concatenate([X, np.full((len(X), 1), np.log(mf_epoch), dtype=np.float32)], axis=1)
-        if np.isnan(X).any():
+        elif table is None and np.isnan(X).any():   # a feature table is checked once, when first taken
+            return None
+        if mf_epoch is not None and np.isnan(X).any():
             return None
         out = trees.predict_groups(X)
         if not multi:
             return out[0], np.zeros(len(batch))
-        return out.mean(axis=0), (out.std(axis=0, ddof=1) if len(out) > 1 else np.zeros(len(batch)))
+        k = len(out)
+        mean = np.add.reduce(out, axis=0) / k                  # np.mean / np.std(ddof=1), without their
+        if k < 2:                                              # per-call overhead (~15 us for one row)
+            return mean, np.zeros(len(batch))
+        dev = out - mean
+        return mean, np.sqrt(np.add.reduce(dev * dev, axis=0) / (k - 1))
+
+    def _threads(self, entry: Entry) -> int:
+        """Library threads of an entry's model (:func:`~surrogate_eo.surrogates._compiled.threads_of`), cached."""
+        hit = self._nthreads.get(id(entry))
+        if hit is None or hit[0] is not entry.model:
+            hit = self._nthreads[id(entry)] = (entry.model, _compiled.threads_of(entry.model))
+        return hit[1]
+
+    def _feature_table(self, featurizer: Any) -> np.ndarray | None:
+        """The featurizer's table of every arch of a finite space (NaN-free), or ``None``."""
+        hit = self._features.get(id(featurizer))
+        if hit is not None and hit[0] is featurizer:
+            return hit[1]
+        from . import features
+
+        featurizer.transform_valid(self.bench.space.from_index(np.zeros(1, dtype=np.int64)))   # builds it
+        table = getattr(features, "_TABLES", {}).get((featurizer.space, featurizer.blocks, featurizer.canonical))
+        if table is not None and (table.shape[0] != self.bench.space.size or np.isnan(table).any()):
+            table = None
+        self._features[id(featurizer)] = (featurizer, table)
+        return table
 
     def compiled(self, entry: Entry) -> tuple[_compiled.CompiledTrees, Any, bool] | None:
         """``(trees, featurizer, is_ensemble)`` of an entry's model, or ``None`` when it has no tree export."""
@@ -172,7 +233,7 @@ class QueryPath:
         return mean, std
 
 
-def compile_entry_model(model: Any) -> tuple[_compiled.CompiledTrees, Any, bool] | None:
+def compile_entry_model(model: SurrogateLike) -> tuple[_compiled.CompiledTrees, Any, bool] | None:
     """Compiled trees of a benchmark model: one tree model, an ensemble of them, or either under multi-fidelity."""
     inner = model
     if isinstance(model, MultiFidelity):

@@ -21,14 +21,11 @@ artifact cannot name code to run. Any mismatch raises :class:`ArtifactError`.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import io
 import json
 import os
 import re
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -36,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_bytes, loads_json, recover_folder, replace_folder
+from .._io import loads_json
 from ..errors import ArtifactError, SurrogateEOError, one_line, shown
 from .artifact_models import check_lgb_text, check_xgb_ubj
 from .artifact_schema import SAFE_PATH, validate_manifest
@@ -45,6 +42,7 @@ from .base import Surrogate, model_class
 from .benchmark import TRANSFORMS, Benchmark, Entry
 from .ensemble import Ensemble, MultiFidelity
 from .features import Featurizer
+from ._swap import check_target, read_consistently, readable_folder, write_folder
 
 FORMAT = "surrogate-eo-benchmark"
 SCHEMA_VERSION = 1
@@ -137,12 +135,7 @@ def save_benchmark(bench: Benchmark, path: str | os.PathLike[str], *, overwrite:
     from .. import __version__
 
     root = Path(path)
-    recover_folder(root)  # leftovers of an earlier save killed mid-replacement
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        if not overwrite:
-            raise ArtifactError(f"{root} already exists and is not empty; pass overwrite=True (CLI: --force)")
-        if not (root / META_FILE).is_file():
-            raise ArtifactError(f"{root} exists but is not a benchmark folder (no {META_FILE}); refusing to replace it")
+    check_target(root, overwrite=overwrite, meta_file=META_FILE)
     files: dict[str, bytes] = {}
     entries = []
     for i, e in enumerate(bench.entries):
@@ -171,27 +164,8 @@ def save_benchmark(bench: Benchmark, path: str | os.PathLike[str], *, overwrite:
         doc["checksum"] = _sha256(_canonical(doc))
     except ValueError as exc:
         raise ArtifactError(f"benchmark metadata is not finite JSON data: {exc}") from None
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
-    try:
-        for name, data in files.items():
-            atomic_write_bytes(tmp / name, data)
-        atomic_write_bytes(tmp / META_FILE, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
-        _chmod_tree(tmp)
-        replace_folder(tmp, root)  # atomic swap: a reader finds the old or the new benchmark, never none
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_folder(root, files, META_FILE, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
     return root
-
-
-def _chmod_tree(root: Path) -> None:
-    """Give the temp folder and files ordinary permissions (mkdtemp/mkstemp make them private)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(root, 0o777 & ~mask)
-    for p in root.rglob("*"):
-        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
 
 
 # -------------------------------------------------------------------- load
@@ -337,33 +311,11 @@ def load_benchmark(path: str | os.PathLike[str]) -> Benchmark:
     detected (the folder's inode changed) and the read is retried, so a
     reader gets the old or the new benchmark, never an error or a mix.
     """
-    root = Path(path)
-    for _attempt in range(3):
-        inode = _inode(root)
-        try:
-            return _load_benchmark_once(root)
-        except (ArtifactError, OSError) as exc:
-            if inode is None or _inode(root) == inode:
-                if isinstance(exc, ArtifactError):
-                    raise
-                raise ArtifactError(f"{root}: cannot read the benchmark: {exc.strerror or exc} "
-                                    f"({shown(exc.filename, 80)})") from None
-    return _load_benchmark_once(root)
-
-
-def _inode(root: Path) -> int | None:
-    try:
-        return root.stat().st_ino
-    except OSError:
-        return None
+    return read_consistently(Path(path), _load_benchmark_once)
 
 
 def _load_benchmark_once(root: Path) -> Benchmark:
-    if not root.exists():
-        recover_folder(root, sweep=False)  # a save killed between its two renames (no atomic exchange)
-        parked = sorted(root.parent.glob(f".{glob.escape(root.name)}.old-*")) if not root.exists() else []
-        if parked:  # a save is swapping right now: its previous benchmark is complete and verified below
-            root = parked[0]
+    root = readable_folder(root)
     meta_path = root / META_FILE
     if not meta_path.is_file():
         raise ArtifactError(f"{root} is not a benchmark folder: {META_FILE} not found")

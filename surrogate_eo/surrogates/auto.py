@@ -3,9 +3,13 @@
 The candidates depend on the number of distinct training archs
 (:data:`AUTO_CANDIDATES`, chosen from ``evaluation/nb201_surrogates.py``'s
 learning curves: which model wins at which size is in the generated table of
-``docs/surrogates.md``). Each candidate is scored by k-fold Kendall τ on the
-training set; the best wins, ties (within :data:`TIE`) going to the
-candidate listed first (the cheaper one).
+``docs/surrogates.md``). Up to :data:`AUTO_GNN_MAX` archs, and when torch is
+installed, ``xgb+gnn`` (XGBoost and the flow GNN) is a candidate too: the
+GNN's fit costs about the same at any size (its epochs have at most 4 steps),
+so cross-validating it is affordable exactly where it helps most. Each
+candidate is scored by k-fold Kendall τ on the training set; the best wins,
+ties (within :data:`TIE`) going to the candidate listed first (the cheaper
+one). ``params`` go to each candidate that takes them.
 
 >>> from surrogate_eo.spaces import get_space
 >>> archs = get_space("nb201").sample(60, seed=0)
@@ -23,6 +27,7 @@ import numpy as np
 
 from ..errors import SurrogateError
 from ..spaces import get_space
+from ..spaces.base import BatchLike
 from .base import check_training_data, make_model
 from .metrics import kendall_tau_score
 from .splits import kfold
@@ -30,25 +35,48 @@ from .splits import kfold
 #: Fewest training archs ``auto`` accepts (its cross-validation needs a few per fold).
 MIN_AUTO = 10
 #: (largest training-set size, candidates in order of preference) — first row that fits applies.
-#: ``xgb+gnn`` (best at small sizes on NB201) is left out for CPU cost: pass ``candidates=`` to include it.
 AUTO_CANDIDATES: tuple[tuple[float, tuple[str, ...]], ...] = (
     (300, ("xgb", "rf", "xgb-ens")),
     (float("inf"), ("xgb", "xgb+lgb")),
 )
+#: Largest training set for which ``xgb+gnn`` is a candidate too (torch permitting), listed last.
+AUTO_GNN_MAX = 300
 #: CV τ differences up to this are ties (the earlier, cheaper candidate wins).
 TIE = 0.005
 
 
-def candidates_for(n: int) -> tuple[str, ...]:
-    """Candidate model names for ``n`` training archs (see :data:`AUTO_CANDIDATES`)."""
-    for limit, names in AUTO_CANDIDATES:
-        if n <= limit:
-            return names
-    return AUTO_CANDIDATES[-1][1]  # pragma: no cover - the last limit is infinite
+def torch_available() -> bool:
+    """Whether torch can be imported (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
-def select_model(space: str, archs: Any, y: Any, *, candidates: Sequence[str] | None = None, cv: int = 3,
-                 seed: int = 0, params: dict[str, Any] | None = None) -> tuple[str, dict[str, float]]:
+def candidates_for(n: int, gnn: bool | None = None) -> tuple[str, ...]:
+    """Candidate model names for ``n`` training archs (see :data:`AUTO_CANDIDATES`).
+
+    ``gnn``: add ``xgb+gnn`` when ``n <= AUTO_GNN_MAX``; ``None`` means "if torch is installed".
+
+    >>> candidates_for(78, gnn=True), candidates_for(1000, gnn=True)
+    (('xgb', 'rf', 'xgb-ens', 'xgb+gnn'), ('xgb', 'xgb+lgb'))
+    """
+    names = next(names for limit, names in AUTO_CANDIDATES if n <= limit)
+    if n <= AUTO_GNN_MAX and (torch_available() if gnn is None else gnn):
+        names = names + ("xgb+gnn",)
+    return names
+
+
+def _accepted(name: str) -> set[str]:
+    """Constructor parameters that model ``name`` (a family or a preset) passes to its members."""
+    from .base import model_class
+
+    members = {"xgb-ens": ("xgb",), "xgb+lgb": ("xgb", "lgb"), "xgb+gnn": ("xgb", "gnn")}.get(name, (name,))
+    return {p for m in members for p in model_class(m)._param_names()} - {"space", "seed"}
+
+
+def select_model(space: str, archs: BatchLike, y: Any, *, candidates: Sequence[str] | None = None, cv: int = 3,
+                 seed: int = 0, params: dict[str, Any] | None = None,
+                 gnn: bool | None = None) -> tuple[str, dict[str, float]]:
     """Pick a model name for this training set by ``cv``-fold Kendall τ.
 
     Parameters
@@ -59,7 +87,9 @@ def select_model(space: str, archs: Any, y: Any, *, candidates: Sequence[str] | 
     cv : int
         Folds.
     params : dict, optional
-        Extra constructor arguments for every candidate.
+        Extra constructor arguments; each candidate gets those it takes.
+    gnn : bool, optional
+        Whether the default candidates include ``xgb+gnn`` (``None``: when torch is installed).
 
     Returns
     -------
@@ -68,20 +98,32 @@ def select_model(space: str, archs: Any, y: Any, *, candidates: Sequence[str] | 
     Raises
     ------
     SurrogateError
-        Fewer than :data:`MIN_AUTO` training archs, or an unknown candidate.
+        Fewer than :data:`MIN_AUTO` training archs, an unknown candidate, or a parameter no candidate takes.
     """
     batch, yy = check_training_data(get_space(space), archs, y)
     n = len(np.unique(get_space(space).index(batch)))
     if n < MIN_AUTO:
         raise SurrogateError(f"model 'auto' chooses by cross-validation and needs at least {MIN_AUTO} distinct "
                              f"training archs; got {n}: name a model instead (e.g. xgb)")
-    names = tuple(candidates) if candidates else candidates_for(n)
+    names = tuple(candidates) if candidates else candidates_for(n, gnn)
+    params = dict(params or {})
+    accepted = {}
+    for name in names:
+        try:
+            accepted[name] = _accepted(name)
+        except SurrogateError:
+            make_model(name, space)  # raises the full "unknown surrogate model" message
+    unknown = [k for k in params if not any(k in a for a in accepted.values())]
+    if unknown:
+        raise SurrogateError(f"model 'auto': no candidate ({', '.join(names)}) takes parameter {unknown[0]!r}; "
+                             f"drop it or name a model")
     folds = kfold(len(yy), min(int(cv), len(yy)), seed=seed)
     scores: dict[str, float] = {}
     for name in names:
         taus = []
+        mine = {k: v for k, v in params.items() if k in accepted[name]}
         for tr, te in folds:
-            model = make_model(name, space, seed=seed, **(params or {})).fit(batch[tr], yy[tr])
+            model = make_model(name, space, seed=seed, **mine).fit(batch[tr], yy[tr])
             taus.append(kendall_tau_score(yy[te], model.predict(batch[te])))
         scores[name] = float(np.nanmean(taus))
     best = max(scores.values())

@@ -29,15 +29,15 @@ import numpy as np
 
 from ..errors import SurrogateError
 from ..spaces import SearchSpace, get_space
-from ..spaces.base import BatchLike, SeedLike, as_rng
+from ..spaces.base import BatchLike, SeedLike
 from .base import Surrogate
+from . import noise
 from .conformal import NoiseModel
+from .noise import RUNTIME_METRIC
 from .ensemble import Ensemble, MultiFidelity
 from ._query import QueryPath
 from .metrics import evaluate
 
-#: The database's run-level wall time (training + evaluation of one run), seconds.
-RUNTIME_METRIC = "wall_seconds"
 TRANSFORMS = ("identity", "log")
 
 
@@ -89,16 +89,6 @@ class Entry:
         if isinstance(self.model, MultiFidelity):
             return list(self.model.epochs_)
         return [] if self.epoch is None else [int(self.epoch)]
-
-
-def _clip(metric: str, values: np.ndarray) -> np.ndarray:
-    if metric.endswith("_kappa"):
-        return np.clip(values, -1.0, 1.0)
-    if metric.endswith(("_acc", "_f1", "_aa")):
-        return np.clip(values, 0.0, 1.0)
-    if metric == RUNTIME_METRIC:
-        return np.maximum(values, 0.0)
-    return values
 
 
 class Benchmark:
@@ -250,29 +240,11 @@ class Benchmark:
         entry, mf_epoch = self._query.entry(task, metric, epoch)
         mean, std = self._dist(entry, batch, mf_epoch)
         if with_noise:
-            mean = mean + self._noise_draw(entry, std, seed)
+            mean = mean + noise.noise_draw(entry, std, seed)
         out = np.exp(mean) if entry.transform == "log" else mean
         if with_noise:
-            out = _clip(entry.metric, out)
+            out = noise.clip(entry.metric, out)
         return float(out[0]) if single else out
-
-    @staticmethod
-    def _noise_draw(entry: Entry, std: np.ndarray, seed: SeedLike) -> np.ndarray:
-        """One draw of a run's deviation from the prediction (transformed units)."""
-        nm = entry.noise_model
-        if nm is not None:
-            return nm.sample(len(std), seed, kind="single")
-        sigma = np.sqrt(std ** 2 + float(entry.noise_std) ** 2)
-        return sigma * as_rng(seed).standard_normal(len(std))
-
-    @staticmethod
-    def _sigma(entry: Entry, std: np.ndarray, kind: str) -> np.ndarray:
-        nm = entry.noise_model
-        if nm is not None:
-            return np.full(len(std), nm.std(kind))
-        if kind not in ("mean", "single"):
-            raise SurrogateError(f"kind must be 'mean' or 'single'; got {kind!r}")
-        return np.sqrt(std ** 2 + (float(entry.noise_std) ** 2 if kind == "single" else 0.0))
 
     def predict_dist(self, archs: BatchLike, task: str | None = None, metric: str | None = None,
                      epoch: int | None = None, kind: str = "single") -> tuple[np.ndarray, np.ndarray]:
@@ -286,13 +258,7 @@ class Benchmark:
         and the spread the delta-method ``exp(μ)·σ``. Use :meth:`predict_interval`
         for calibrated 95 % intervals (residuals are often heavier-tailed than a normal).
         """
-        batch = self._space.validate(archs)
-        entry, mf_epoch = self.entry(task, metric, epoch)
-        mean, std = self._dist(entry, batch, mf_epoch)
-        sigma = self._sigma(entry, std, kind)
-        if entry.transform == "log":
-            return np.exp(mean), np.exp(mean) * sigma
-        return mean, sigma
+        return noise.predict_dist(self, archs, task, metric, epoch, kind)
 
     def predict_interval(self, archs: BatchLike, level: float = 0.95, task: str | None = None,
                          metric: str | None = None, epoch: int | None = None,
@@ -303,30 +269,7 @@ class Benchmark:
         (see :class:`~surrogate_eo.surrogates.conformal.NoiseModel`); otherwise
         the Gaussian ``mean ± z·σ`` of :meth:`predict_dist`.
         """
-        from scipy import stats
-
-        if not 0.0 < float(level) < 1.0:
-            raise SurrogateError(f"interval level must lie in (0, 1); got {level}")
-        batch = self._space.validate(archs)
-        entry, mf_epoch = self.entry(task, metric, epoch)
-        mean, std = self._dist(entry, batch, mf_epoch)
-        nm = entry.noise_model
-        if nm is not None:
-            half = np.full(len(mean), nm.interval(float(level), kind))
-        else:
-            half = float(stats.norm.ppf(0.5 + float(level) / 2.0)) * self._sigma(entry, std, kind)
-        lo, hi = mean - half, mean + half
-        if entry.transform == "log":
-            lo, hi = np.exp(lo), np.exp(hi)
-        return lo, hi
-
-    def _coverage(self, batch: np.ndarray, y: np.ndarray, task: str | None, metric: str | None,
-                  epoch: int | None, kind: str) -> dict[str, float]:
-        out = {}
-        for level in (0.68, 0.95):
-            lo, hi = self.predict_interval(batch, level, task, metric, epoch, kind=kind)
-            out[f"coverage_{round(level * 100)}"] = float(((y >= lo) & (y <= hi)).mean())
-        return out
+        return noise.predict_interval(self, archs, level, task, metric, epoch, kind)
 
     def predict_runtime(self, archs: BatchLike, task: str | None = None, with_noise: bool = False,
                         seed: SeedLike = None) -> float | np.ndarray:
@@ -392,13 +335,13 @@ class Benchmark:
         out: dict[str, Any] = {"task": entry.task, "metric": entry.metric, "epoch": epoch,
                                "n_test": int(keep.sum())}
         out.update(evaluate(yy[keep], mean))
-        out.update(self._coverage(batch[keep], yy[keep], task, metric, epoch, "mean"))
+        out.update(noise.coverage(self, batch[keep], yy[keep], task, metric, epoch, "mean"))
         if seed_archs is not None and seed_y is not None:
             sb = self._space.validate(seed_archs)
             sy = np.asarray(seed_y, dtype=np.float64).reshape(-1)
             sk = np.isin(self._space.index(sb), self._space.index(batch[keep])) & np.isfinite(sy)
             if sk.sum() >= 2:
-                cov = self._coverage(sb[sk], sy[sk], task, metric, epoch, "single")
+                cov = noise.coverage(self, sb[sk], sy[sk], task, metric, epoch, "single")
                 out.update({f"seed_{k}": v for k, v in cov.items()})
                 out["n_seed_obs"] = int(sk.sum())
         return out

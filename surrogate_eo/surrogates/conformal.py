@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .._types import SurrogateLike
 from ..errors import SurrogateError
 from ..spaces.base import SeedLike, as_rng
 from .splits import kfold
@@ -162,7 +163,7 @@ class NoiseModel:
         return cls(q, check_seed_noise(seed_std), n)
 
 
-def oof_predictions(model: Any, archs: np.ndarray, y: np.ndarray, folds: int = 5,
+def oof_predictions(model: SurrogateLike, archs: np.ndarray, y: np.ndarray, folds: int = 5,
                     seed: SeedLike = 0) -> np.ndarray:
     """Out-of-fold predictions: fold ``k`` is predicted by a clone of ``model`` fitted on the others.
 
@@ -184,7 +185,7 @@ def oof_predictions(model: Any, archs: np.ndarray, y: np.ndarray, folds: int = 5
     return out
 
 
-def conformal_noise(model: Any, archs: np.ndarray, y: np.ndarray, seed_std: float = 0.0, folds: int = 5,
+def conformal_noise(model: SurrogateLike, archs: np.ndarray, y: np.ndarray, seed_std: float = 0.0, folds: int = 5,
                     seed: SeedLike = 0) -> tuple[NoiseModel, np.ndarray]:
     """A :class:`NoiseModel` from ``folds``-fold out-of-fold residuals, and those OOF predictions."""
     oof = oof_predictions(model, archs, y, folds=folds, seed=seed)

@@ -37,6 +37,7 @@ from ..errors import SurrogateError
 from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike
 from ..spaces.cell import CellEncoding
+from .canonical import TABLE_LIMIT, _cell_canonical, _representatives, canonical_representatives
 
 BLOCKS: tuple[str, ...] = ("onehot", "derived", "path", "cpath")
 #: Blocks used when a model is not told otherwise, per space (``eo``'s raw paths would add 584 columns).
@@ -46,9 +47,7 @@ DEFAULT_BLOCKS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Spaces up to this size get their whole feature table computed once (per process and block set);
-#: featurising is then one gather (NB201: 15,625 x 166 float32 = 10 MB).
-TABLE_LIMIT = 100_000
+#: Feature tables of spaces up to TABLE_LIMIT archs, per (space, blocks, canonical).
 _TABLES: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
 
@@ -88,8 +87,9 @@ class Featurizer:
         Featurise each arch's isomorphism-class representative
         (:func:`canonical_representatives`), so archs that compute the same
         function get identical rows — and identical predictions. Models use
-        ``True``. Applies to spaces answered from a table (``nb201``); larger
-        spaces are featurised as given.
+        ``True``. Applies to table spaces (``nb201``) and to spaces whose key is
+        an algebraic cell key plus macro choices (``eo``); other large spaces
+        are featurised as given.
 
     Examples
     --------
@@ -190,7 +190,7 @@ class Featurizer:
                 idx = _representatives(space) if self.canonical else np.arange(space.size)
                 table = _TABLES[key] = self.compute(space.from_index(idx))
             return table[batch @ space._radix]
-        return self.compute(batch)
+        return self.compute(canonical_representatives(space, batch) if self.canonical else batch)
 
     def compute(self, batch: np.ndarray) -> np.ndarray:
         """Compute the feature blocks of a validated batch (no table lookup)."""
@@ -257,6 +257,8 @@ class Featurizer:
         out = {"space": self.space, "blocks": list(self.blocks), "n_features": self.n_features}
         if self.canonical:
             out["canonical"] = True
+            if self._space.size > TABLE_LIMIT and _cell_canonical(self._space):
+                out["canonical_cells"] = True  # large spaces canonicalise their cells since schema 2 of this dict
         return out
 
     @classmethod
@@ -267,45 +269,19 @@ class Featurizer:
                     canonical=d.get("canonical", False) is True)
         except (KeyError, TypeError) as exc:
             raise SurrogateError(f"featurizer description {d!r} lacks 'space'/'blocks': {exc}") from None
+        if f.canonical and f._space.size > TABLE_LIMIT and _cell_canonical(f._space) \
+                and d.get("canonical_cells") is not True:
+            raise SurrogateError(
+                f"featurizer description for {f.space} says canonical=True but not canonical_cells=True: it was made "
+                f"by a version that featurised {f.space} archs as given, which this version would featurise by their "
+                f"isomorphism class; refit the model (surrogate-eo surrogates fit ...)"
+            )
         if "n_features" in d and int(d["n_features"]) != f.n_features:
             raise SurrogateError(
                 f"featurizer for {f.space} with blocks {list(f.blocks)} has {f.n_features} features, "
                 f"but the description says {d['n_features']} (made by another version?)"
             )
         return f
-
-
-_REPS: dict[str, np.ndarray] = {}
-
-
-def _representatives(space: SearchSpace) -> np.ndarray:
-    """For every lexicographic index of a table space, the smallest index of its canonical class."""
-    rep = _REPS.get(space.name)
-    if rep is None:
-        keys = space.canonical_many(space.from_index(np.arange(space.size)))
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        rep = _REPS[space.name] = first[inverse.reshape(-1)].astype(np.int64)
-    return rep
-
-
-def canonical_representatives(space: str | SearchSpace, batch: np.ndarray) -> np.ndarray:
-    """Each arch replaced by the first arch (lexicographic) of its isomorphism class.
-
-    Isomorphic and dead-edge-equivalent cells (:meth:`SearchSpace.canonical_many`)
-    map to one representative, so any model fed the result predicts one value
-    per class. Spaces larger than :data:`TABLE_LIMIT` are returned unchanged.
-
-    >>> sp = get_space("nb201")
-    >>> a = sp.from_strings(["|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
-    ...                      "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|"])
-    >>> r = canonical_representatives(sp, a)
-    >>> bool((r[0] == r[1]).all())       # the second cell's pool edge is dead (node 2 feeds nothing)
-    True
-    """
-    sp = get_space(space) if isinstance(space, str) else space
-    if sp.size > TABLE_LIMIT:
-        return batch
-    return sp.from_index(_representatives(sp)[batch @ sp._radix])
 
 
 def _sequences(alphabet: list[str], length: int) -> list[tuple[str, ...]]:

@@ -13,17 +13,21 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._types import DatabaseLike
 from ..errors import SurrogateError
 from ..spaces import SPACES, SearchSpace, get_space
 from .base import Surrogate, check_training_data, make_model
 from .benchmark import RUNTIME_METRIC, Benchmark, Entry
-from .conformal import check_seed_noise, conformal_noise
+from .conformal import NoiseModel, check_seed_noise, conformal_noise
 from .ensemble import MultiFidelity
 from .splits import random_split
+
+if TYPE_CHECKING:
+    from ..reference import ReferenceTable
 
 _COLUMN_RE = re.compile(r"^(cifar10|cifar100|imagenet16|imagenet)(test|valid|val|train)accuracy(\d+)epochs$", re.I)
 _TASK_NAMES = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16", "imagenet": "imagenet16"}
@@ -53,7 +57,7 @@ def parse_column(name: str) -> tuple[str, str, int | None]:
     return _TASK_NAMES[m.group(1).lower()], f"{split}_acc", int(m.group(3))
 
 
-def table_targets(table: Any, columns: Sequence[str] | None = None, *, task: str | None = None,
+def table_targets(table: ReferenceTable, columns: Sequence[str] | None = None, *, task: str | None = None,
                   metric: str | None = None, epoch: int | None = None) -> list[Target]:
     """Targets from a reference table: one per column (``None``: every column, first of duplicates kept).
 
@@ -79,7 +83,7 @@ def table_targets(table: Any, columns: Sequence[str] | None = None, *, task: str
     return out
 
 
-def _db_space(db: Any, arch_strings: Sequence[str]) -> SearchSpace:
+def _db_space(db: DatabaseLike, arch_strings: Sequence[str]) -> SearchSpace:
     runs = getattr(db, "runs", None)
     names = sorted(set(runs["space"])) if runs is not None and "space" in runs else []
     if len(names) > 1:
@@ -93,7 +97,7 @@ def _db_space(db: Any, arch_strings: Sequence[str]) -> SearchSpace:
     raise SurrogateError("cannot tell the search space of the database's architecture strings; pass space=")
 
 
-def database_targets(db: Any, tasks: Sequence[str], metrics: Sequence[str] = ("val_acc",),
+def database_targets(db: DatabaseLike, tasks: Sequence[str], metrics: Sequence[str] = ("val_acc",),
                      epochs: Sequence[int | None] = (None,), *, runtime: bool = False,
                      space: str | None = None) -> tuple[SearchSpace, list[Target]]:
     """Targets from a results database (seed-averaged, plus per-seed rows for the noise model).
@@ -137,7 +141,7 @@ def seed_noise_std(space: SearchSpace, archs: np.ndarray, y: np.ndarray) -> tupl
     return float(np.sqrt(((yy - means[inv]) ** 2).sum() / dof)), int((counts > 1).sum())
 
 
-def seed_noise_coverage(noise: Any, space: SearchSpace, oof_archs: np.ndarray, oof_pred: np.ndarray,
+def seed_noise_coverage(noise: NoiseModel, space: SearchSpace, oof_archs: np.ndarray, oof_pred: np.ndarray,
                         seed_archs: np.ndarray, seed_y: np.ndarray) -> dict[str, float]:
     """Coverage of per-seed observations by the single-run intervals around out-of-fold predictions.
 
@@ -164,7 +168,7 @@ def seed_noise_coverage(noise: Any, space: SearchSpace, oof_archs: np.ndarray, o
     return out
 
 
-def stratum_scores(db: Any, task: str, metric: str = "val_acc", *, model: str | Surrogate = "xgb",
+def stratum_scores(db: DatabaseLike, task: str, metric: str = "val_acc", *, model: str | Surrogate = "xgb",
                    epoch: int | None = None, train_strata: Sequence[str] | None = None, seed: int = 0) -> Any:
     """Leave-one-stratum-out quality on a results database.
 
@@ -217,14 +221,15 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
                 objective: str = "kendall_tau", train_fraction: float = 1.0, seed: int = 0,
                 multi_fidelity: bool = False, progress: bool = False, seed_noise: float | None = None,
                 conformal: bool = True, conformal_folds: int = 5,
-                meta: dict[str, Any] | None = None) -> Benchmark:
+                meta: dict[str, Any] | None = None, auto_candidates: Sequence[str] | None = None) -> Benchmark:
     """Fit one model per target (or one :class:`MultiFidelity` per task/metric) and bundle them.
 
     ``train_fraction < 1`` keeps a random share of the architectures (the same
     archs for every target) so the rest can evaluate the benchmark.
     ``model="auto"`` picks a model per target by size and ``cv``-fold Kendall τ
     (:func:`~surrogate_eo.surrogates.auto.select_model`; the choice and scores go to
-    ``entry.info["auto"]``). ``conformal`` (default) fits ``conformal_folds``
+    ``entry.info["auto"]``; ``auto_candidates`` overrides its size-based candidate
+    list, e.g. to leave out the GNN). ``conformal`` (default) fits ``conformal_folds``
     extra clones per target to measure out-of-fold residuals, the model-error
     part of the noise model (``entry.info["conformal"]``). ``seed_noise`` sets
     σ_seed (target units, e.g. 0.0032 = 0.32 pp) for every quality target
@@ -256,12 +261,13 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
         ep = np.concatenate([r[2] for r in rows])
         info: dict[str, Any] = {"source": group[0].source, "n_train": int(len(y)), "data_sha256": data_hash(archs, y)}
         if isinstance(model, str) and model == "auto":
-            from .auto import select_model
+            from .auto import _accepted, select_model
 
             top = ep == ep.max()
-            chosen, scores = select_model(space.name, archs[top], y[top], cv=cv, seed=seed, params=params)
+            chosen, scores = select_model(space.name, archs[top], y[top], cv=cv, seed=seed, params=params,
+                                          candidates=auto_candidates)
             info["auto"] = {"chosen": chosen, "cv_kendall_tau": scores, "cv": cv}
-            base = _build(chosen, space.name, seed, params)
+            base = _build(chosen, space.name, seed, {k: v for k, v in params.items() if k in _accepted(chosen)})
         else:
             base = _build(model, space.name, seed, params)
         if tune:
@@ -301,7 +307,7 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
     return Benchmark(space, entries, meta)
 
 
-def fit_benchmark(source: Any, *, columns: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+def fit_benchmark(source: ReferenceTable | DatabaseLike, *, columns: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
                   metrics: Sequence[str] = ("val_acc",), epochs: Sequence[int | None] = (None,),
                   runtime: bool = False, **kwargs: Any) -> Benchmark:
     """Fit a benchmark from a :class:`~surrogate_eo.reference.ReferenceTable` or a results ``Database``.
@@ -316,7 +322,7 @@ def fit_benchmark(source: Any, *, columns: Sequence[str] | None = None, tasks: S
     **kwargs
         Passed to :func:`fit_targets` (model — a name, ``"auto"`` or a Surrogate —,
         model_params, tune, cv, objective, train_fraction, seed, multi_fidelity,
-        progress, seed_noise, conformal, conformal_folds).
+        progress, seed_noise, conformal, conformal_folds, auto_candidates).
     """
     from ..reference import ReferenceTable
 

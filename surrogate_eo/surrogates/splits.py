@@ -10,11 +10,11 @@ gives the same split on every platform (numpy ``default_rng``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._types import SurrogateLike
 from ..errors import SurrogateError
 from ..spaces.base import SeedLike, as_rng
 from .metrics import evaluate
@@ -80,7 +80,7 @@ def leave_one_stratum_out(strata: Sequence[str] | np.ndarray,
     return out
 
 
-def learning_curve(make_model: Callable[[int], Any], archs: np.ndarray, y: np.ndarray,
+def learning_curve(make_model: Callable[[int], SurrogateLike], archs: np.ndarray, y: np.ndarray,
                    sizes: Sequence[int | float], seeds: Sequence[int] = (0, 1, 2), *,
                    test_archs: np.ndarray | None = None, test_y: np.ndarray | None = None) -> pd.DataFrame:
     """Quality vs number of training archs.

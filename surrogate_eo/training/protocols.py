@@ -11,7 +11,7 @@ This module does not import torch.
 >>> from surrogate_eo.training.protocols import get_protocol
 >>> p = get_protocol("smoke")
 >>> p.name, p.epochs, len(p.hash)
-('smoke', 3, 16)
+('smoke', 2, 16)
 """
 from __future__ import annotations
 
@@ -180,8 +180,9 @@ PROTOCOLS: dict[str, Protocol] = {
         ),
         Protocol(
             name="smoke",
-            epochs=3,
-            batch_size=32,
+            version=2,
+            epochs=2,
+            batch_size=16,
             lr=0.05,
             momentum=0.9,
             nesterov=True,
@@ -189,12 +190,12 @@ PROTOCOLS: dict[str, Protocol] = {
             schedule="cosine",
             warmup_epochs=0.0,
             grad_clip=5.0,
-            train_count=384,
-            val_count=256,
-            test_count=256,
+            train_count=128,
+            val_count=128,
+            test_count=128,
             augment=True,
             cache=True,
-            eval_batch_size=128,
+            eval_batch_size=32,  # 25 % less CPU per patch than 128 on one thread (cache-resident activations)
         ),
     )
 }

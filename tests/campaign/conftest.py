@@ -25,7 +25,8 @@ CHEAP = [
     "cell=|avg_pool_3x3~0|+|conv_1x1~0|none~1|+|skip_connect~0|none~1|skip_connect~2|;stem=spectral;width=16;cells=1;reductions=2",
 ]
 #: A slower arch (~1-3 s per epoch): long enough to be preempted mid-run.
-SLOW = "cell=|conv_3x3~0|+|conv_3x3~0|conv_3x3~1|+|conv_3x3~0|conv_3x3~1|conv_3x3~2|;stem=conv3x3;width=32;cells=1;reductions=0"
+# slow enough that a signal sent after its first epoch checkpoint lands mid-run (smoke: 2 epochs)
+SLOW = "cell=|conv_3x3~0|+|conv_3x3~0|conv_3x3~1|+|conv_3x3~0|conv_3x3~1|conv_3x3~2|;stem=conv3x3;width=32;cells=3;reductions=0"
 
 
 def fake_record(arch: str, task: str = "so2sat-s2", seed: int = 0, status: str = "ok", val: float = 0.5,

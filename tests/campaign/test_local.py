@@ -16,6 +16,7 @@ import pytest
 
 from surrogate_eo.campaign import Manifest, collect, manifest_from_archs
 from surrogate_eo.records import RunRecord
+from surrogate_eo.training import get_protocol
 
 pytestmark = pytest.mark.torch
 pytest.importorskip("torch")
@@ -31,7 +32,7 @@ def _check_db(rec: Path, m: Manifest, tmp_path: Path) -> None:
     assert sorted(db.runs["run_id"]) == sorted(m.runs["run_id"])
     assert rep.duplicates == 0 and not rep.conflicts and rep.quarantined == [] and rep.in_progress == []
     assert rep.missing == 0 and set(db.runs["status"]) == {"ok"}
-    assert (db.runs["n_epochs"] == 3).all()
+    assert (db.runs["n_epochs"] == get_protocol("smoke").epochs).all()
     assert not list(rec.glob(".*.tmp")) and not list((rec / "_locks").glob("*.lock"))
 
 
@@ -87,6 +88,11 @@ def test_local_executor_survives_killed_workers(tmp_path: Path, tiny_data: Path,
                                                 "planned": 0}
 
 
+def _ctrl_c_enabled() -> None:
+    """A shell without job control starts background jobs with SIGINT ignored; the CLI must see Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_checkpoints_and_resumes(tmp_path: Path, tiny_data: Path, slow_arch, cli_env) -> None:
     m = manifest_from_archs("eo", [slow_arch], ["so2sat-s2"], "smoke")
     mp = m.write(tmp_path / "m.parquet")
@@ -94,7 +100,7 @@ def test_ctrl_c_checkpoints_and_resumes(tmp_path: Path, tiny_data: Path, slow_ar
     rid = m.runs["run_id"].iloc[0]
     run = _cmd("run", mp, "--workers", 1, "--threads", 1, "--data", tiny_data, "--records", rec, "--no-progress")
     proc = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ctrl_c_enabled)
     deadline = time.time() + 120
     while not (rec / f"{rid}.ckpt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -107,4 +113,4 @@ def test_ctrl_c_checkpoints_and_resumes(tmp_path: Path, tiny_data: Path, slow_ar
     again = subprocess.run(run, capture_output=True, text=True, env=cli_env, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     r = RunRecord.load(rec / f"{rid}.json")
-    assert r.status == "ok" and len(r.epochs) == 3
+    assert r.status == "ok" and len(r.epochs) == get_protocol("smoke").epochs

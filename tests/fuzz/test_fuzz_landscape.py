@@ -1,4 +1,4 @@
-"""Fuzz: footprint JSON files and fidelity-verdict JSON given to the report (one-line errors, never a crash)."""
+"""Fuzz: footprint JSON files read by `landscape compare` (the verdict JSON: test_fuzz_verdict.py)."""
 from __future__ import annotations
 
 import json

@@ -54,6 +54,20 @@ def test_nb201_flops_match_nb201():
 
 
 @pytest.mark.parametrize("space_name", ["nb201", "eo"])
+def test_flops_equal_torchs_own_flop_counter(space_name):
+    """count_flops (forward hooks) equals torch.utils.flop_counter on random archs of every op mix."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    space = get_space(space_name)
+    for k, arch in enumerate(space.sample(12, seed=3)):
+        c = (8, 10, 18)[k % 3]
+        net = build_network(space_name, arch, c, 17).eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as ref:
+            net(torch.zeros(1, c, 32, 32))
+        assert count_flops(net, c) == ref.get_total_flops() > 0, space.to_string(arch)
+
+
+@pytest.mark.parametrize("space_name", ["nb201", "eo"])
 @pytest.mark.parametrize("in_channels", [8, 10, 18])
 def test_every_op_builds_and_runs(space_name, in_channels):
     space = get_space(space_name)

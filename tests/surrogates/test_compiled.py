@@ -13,7 +13,8 @@ from sklearn.ensemble import RandomForestRegressor
 from surrogate_eo.errors import ArtifactError
 from surrogate_eo.spaces import get_space
 from surrogate_eo.surrogates import Benchmark, Entry, make_model
-from surrogate_eo.surrogates import _compiled
+from surrogate_eo.surrogates import _compiled, _export, _jit
+from surrogate_eo.surrogates._strings import StringParser
 from surrogate_eo.surrogates._compiled import compile_members, compile_model, from_forest_arrays
 from surrogate_eo.surrogates.artifacts import _canonical, _sha256, load_benchmark
 from surrogate_eo.surrogates.ensemble import Ensemble, MultiFidelity
@@ -36,12 +37,22 @@ def query():
     return SPACE.sample(300, seed=7)
 
 
+@pytest.fixture(params=["jit", "numpy"])
+def walk(request, monkeypatch):
+    """Run a test with the compiled (numba) walk and with the numpy walk."""
+    if request.param == "jit" and _jit.kernel() is None:
+        pytest.skip("numba is not installed (pip install surrogate-eo[fast])")
+    monkeypatch.setattr(_jit, "ENABLED", request.param == "jit")
+    monkeypatch.setattr(_jit, "USE_AFTER", 0)
+    return request.param
+
+
 def _chunks(trees, X, size):
     return np.concatenate([trees.predict(X[i:i + size]) for i in range(0, len(X), size)])
 
 
 @pytest.mark.parametrize("size", [1, 5, 64])
-def test_xgboost_export_reproduces_inplace_predict(data, query, size):
+def test_xgboost_export_reproduces_inplace_predict(data, query, size, walk):
     archs, y = data
     model = XGBSurrogate(space="nb201", n_estimators=500, max_depth=6).fit(archs, y)
     trees = compile_model(model)
@@ -72,17 +83,18 @@ def test_xgboost_trained_with_missing_values(query):
         np.testing.assert_allclose(model._predict_X(Xq), booster.inplace_predict(Xq), rtol=0, atol=1e-7)
 
 
-def test_lightgbm_export_reproduces_raw_score(data, query):
+def test_lightgbm_export_reproduces_raw_score(data, query, walk):
     archs, y = data
     model = LGBSurrogate(space="nb201", n_estimators=300, num_leaves=31).fit(archs, y)
     trees = compile_model(model)
     X = model.featurizer_.transform(query)
     want = model.booster_.predict(X, raw_score=True)
     np.testing.assert_allclose(_chunks(trees, X, 7), want, rtol=0, atol=1e-9)
+    trees._prepare()
     assert len(trees._levels) >= 6        # leaf-wise trees of uneven depth: the walk narrows level by level
 
 
-def test_lightgbm_single_leaf_trees_and_average_output():
+def test_lightgbm_single_leaf_trees_and_average_output(walk):
     rng = np.random.default_rng(2)
     X = rng.random((60, 3)).astype(np.float32)
     y = X[:, 0] + rng.standard_normal(60) * 0.01
@@ -110,7 +122,7 @@ def test_lightgbm_zero_as_missing_and_categorical_are_left_to_the_library():
     assert _compiled.from_lightgbm(logistic) is None   # a link function: raw score is not the prediction
 
 
-def test_random_forest_export_matches_scikit_learn():
+def test_random_forest_export_matches_scikit_learn(walk):
     rng = np.random.default_rng(4)
     X = rng.integers(0, 5, (300, 6)).astype(np.float32)
     y = X[:, 0] * X[:, 1] + rng.standard_normal(300)
@@ -120,7 +132,7 @@ def test_random_forest_export_matches_scikit_learn():
     np.testing.assert_allclose(_chunks(trees, X[:100], 3), rf.predict(X[:100]), rtol=0, atol=1e-12)
 
 
-def test_ensemble_members_in_one_walk(data, query):
+def test_ensemble_members_in_one_walk(data, query, walk):
     archs, y = data
     ens = make_model("xgb+lgb", "nb201", n_estimators=80).fit(archs, y)
     trees = compile_members(ens.estimators_)
@@ -239,7 +251,7 @@ def test_probe_refuses_an_export_that_disagrees_with_the_library(tmp_path, data,
     archs, y = data
     bench = _bench(XGBSurrogate(space="nb201", n_estimators=30), archs, y)
     bench.save(str(tmp_path / "b"))
-    real = _compiled.from_xgboost
+    real = _export.from_xgboost
 
     def skewed(booster):            # an exporter that reads every leaf a little differently (a version skew)
         trees = real(booster)
@@ -253,7 +265,7 @@ def test_probe_refuses_an_export_that_disagrees_with_the_library(tmp_path, data,
     assert "\n" not in str(info.value) and "refit" in str(info.value)
 
 
-def test_large_space_strings_are_memoised_and_checked():
+def test_large_space_strings_are_parsed_in_batches_and_checked():
     eo = get_space("eo")
     archs = eo.sample(300, seed=0)
     y = 0.5 + 0.05 * (archs[:, :6] == 3).sum(axis=1) + 0.01 * archs[:, -1]
@@ -264,6 +276,77 @@ def test_large_space_strings_are_memoised_and_checked():
     want = _library(bench, q)
     np.testing.assert_allclose(bench.predict(strings), want, rtol=0, atol=1e-9)
     np.testing.assert_allclose([bench.predict(s) for s in strings], want, rtol=0, atol=1e-9)
-    assert len(bench._query._memo) == 20 and not bench._query._table   # no table for a space this large
-    with pytest.raises(Exception, match="eo"):
-        bench.predict(strings[0].replace("width=", "widht="))
+    assert bench._query._parser.ok and not bench._query._table   # token lookup; no table for a space this large
+    # a variant the space accepts (spaces around a field) is not canonical: the space's parser answers it
+    variant = strings[0].replace(";width=", "; width=")
+    assert bench.predict(variant) == pytest.approx(want[0], abs=1e-12)
+    for bad in (strings[0].replace("width=", "widht="), strings[0].replace("~1|", "~2|", 1),
+                strings[0].replace("conv3x3", "conv5x5").replace("spectral", "conv5x5")):
+        with pytest.raises(Exception, match="eo"):
+            bench.predict([strings[1], bad])
+
+
+@pytest.mark.parametrize("name", ["nb201", "eo"])
+def test_string_parser_agrees_with_the_space_on_canonical_and_odd_strings(name):
+    space = get_space(name)
+    archs = space.sample(500, seed=11)
+    texts = space.to_strings(archs)
+    parser = StringParser(space)
+    assert parser.ok
+    np.testing.assert_array_equal(parser.parse(texts), archs)
+    np.testing.assert_array_equal(parser.parse(texts), space.from_strings(texts))
+    odd = [" " + t for t in texts[:5]] + [t + " " for t in texts[5:10]]     # the space strips these
+    np.testing.assert_array_equal(parser.parse(odd), archs[:10])
+    assert parser._one(texts[0].replace("|", "||", 1)) is None             # not canonical: never guessed
+    assert parser.parse([]).shape == (0, space.n_dims)
+
+
+def test_kernel_is_asked_for_only_after_many_calls(monkeypatch):
+    if _jit.kernel() is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_jit, "_KERNEL", [])          # as in a fresh process: numba not loaded yet
+    monkeypatch.setattr(_jit, "USE_AFTER", 5)
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 3)).astype(np.float32)
+    rf = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, X[:, 0])
+    trees = from_forest_arrays(forest_to_arrays(rf))
+    for _ in range(4):
+        np.testing.assert_allclose(trees.predict(X[:2]), rf.predict(X[:2]), rtol=0, atol=1e-12)
+    assert not _jit.loaded() and trees._calls == 4      # short use: the numpy walk, numba never imported
+    np.testing.assert_allclose(trees.predict(X[:2]), rf.predict(X[:2]), rtol=0, atol=1e-12)
+    assert _jit.loaded()                                # the 5th call loaded the kernel
+    other = from_forest_arrays(forest_to_arrays(rf))
+    assert _jit.wanted(1) is not None and other.predict(X[:1]).shape == (1,)   # loaded: every forest uses it
+
+
+def test_switch_by_rows_and_library_threads(data, query, monkeypatch):
+    archs, y = data
+    monkeypatch.setattr(_jit, "ENABLED", False)          # numpy walk: small batches only
+    assert _compiled.enabled(_compiled.MAX_ROWS) and not _compiled.enabled(_compiled.MAX_ROWS + 1)
+    ens = make_model("xgb+lgb", "nb201", n_estimators=20)
+    for m in ens.members:
+        m.set_params(n_jobs=3)
+    assert _compiled.threads_of(ens) == 3 and _compiled.threads_of(XGBSurrogate(space="nb201")) == 1
+    monkeypatch.setattr(_jit, "ENABLED", True)            # kernel loaded: any size for one-thread models
+    if _jit.kernel() is None:
+        pytest.skip("numba is not installed")
+    assert _compiled.enabled(_compiled.JIT_MAX_ROWS, 1) and not _compiled.enabled(_compiled.JIT_MAX_ROWS + 1, 1)
+    assert not _compiled.enabled(_compiled.MAX_ROWS + 1, 3)    # several library threads: small batches only
+    bench = _bench(XGBSurrogate(space="nb201", n_estimators=60), archs, y)
+    X = bench.entries[0].model.featurizer_.transform(query)
+    # 300 rows through the kernel: XGBoost's own numbers, to the bit
+    np.testing.assert_array_equal(bench.predict(query), bench.entries[0].model.booster_.inplace_predict(X))
+
+
+def test_tuple_queries_are_checked_like_the_space_checks_them(data, query):
+    archs, y = data
+    bench = _bench(XGBSurrogate(space="nb201", n_estimators=30), archs, y)
+    want = _library(bench, query[:5])
+    got = [bench.predict(tuple(int(v) for v in a)) for a in query[:5]]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    assert bench.predict(tuple(np.int64(v) for v in query[0])) == pytest.approx(want[0], abs=1e-9)
+    batch, single = bench._query.as_batch((1, 2, 3, 4, 0, 1))
+    assert single and batch.shape == (1, 6) and not batch.flags.writeable      # a view of the arch table
+    for bad in ((1, 2, 3, 4, 0, 5), (1, 2, 3, 4, 0), (1, 2, 3, 4, 0, -1), (1, 2, 3, 4, 0, 1, 0)):
+        with pytest.raises(Exception, match="nb201"):
+            bench.predict(bad)

@@ -23,6 +23,12 @@ SMALL = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Keep the GNN pretraining cache of these tests out of the user's cache folder."""
+    monkeypatch.setenv("SURROGATE_EO_CACHE", str(tmp_path_factory.getbasetemp() / "gnn-cache"))
+
+
 def _gnn(**kw):
     pytest.importorskip("torch")
     from surrogate_eo.surrogates import GNNSurrogate

@@ -10,13 +10,19 @@ from surrogate_eo.surrogates import (Ensemble, LGBSurrogate, MultiFidelity, RFSu
                                      fit_benchmark, make_model)
 from surrogate_eo.surrogates.auto import select_model
 from surrogate_eo.surrogates.conformal import NoiseModel, check_seed_noise
-from surrogate_eo.surrogates.features import canonical_representatives
+from surrogate_eo.surrogates.canonical import canonical_representatives
 from surrogate_eo.surrogates.metrics import kendall_tau_score
 
 from .conftest import toy_target
 
 C10 = "CIFAR10TestAccuracy200Epochs"
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Keep the GNN pretraining cache of these tests out of the user's cache folder."""
+    monkeypatch.setenv("SURROGATE_EO_CACHE", str(tmp_path_factory.getbasetemp() / "gnn-cache"))
 
 
 # ----------------------------------------------------------- contract
@@ -99,7 +105,7 @@ def test_make_model_names():
 # ------------------------------------------------------------------ auto
 def test_auto_selects_by_cross_validation(toy_data):
     archs, y = toy_data
-    name, scores = select_model("nb201", archs[:120], y[:120], cv=3, params={"n_estimators": 60})
+    name, scores = select_model("nb201", archs[:120], y[:120], cv=3, params={"n_estimators": 60}, gnn=False)
     assert name in scores and set(scores) == {"xgb", "rf", "xgb-ens"}
     assert scores[name] >= max(scores.values()) - 0.005 and all(0.3 < s <= 1 for s in scores.values())
     with pytest.raises(SurrogateError, match="at least 10 distinct training archs; got 9"):
@@ -110,7 +116,7 @@ def test_auto_selects_by_cross_validation(toy_data):
 
 def test_fit_benchmark_auto_records_choice(nb201_table):
     bench = fit_benchmark(nb201_table, columns=[C10], model="auto", model_params={"n_estimators": 60},
-                          train_fraction=0.005, seed=1, conformal=False)
+                          train_fraction=0.005, seed=1, conformal=False, auto_candidates=("xgb", "rf", "xgb-ens"))
     e = bench.entries[0]
     assert e.info["auto"]["chosen"] == e.model.family or e.info["auto"]["chosen"] == "xgb-ens"
     assert set(e.info["auto"]["cv_kendall_tau"]) == {"xgb", "rf", "xgb-ens"}
