@@ -166,6 +166,32 @@ def sweep_temp_files(folder: str | os.PathLike[str], name: str, *, older_than: f
     return removed
 
 
+#: Environment variable naming the user cache folder; ``off``, ``0``, ``none``, ``false`` or ``no`` disables it.
+CACHE_ENV = "SURROGATE_EO_CACHE"
+_CACHE_OFF = ("off", "0", "none", "false", "no")
+
+
+def user_cache_dir() -> Path | None:
+    """The user cache folder (pretrained encoders, data statistics of read-only data), or None when disabled.
+
+    ``$SURROGATE_EO_CACHE`` if set (``off``, ``0``, ``none``, ``false`` or ``no`` disable it), else
+    ``$XDG_CACHE_HOME/surrogate-eo`` (default ``~/.cache/surrogate-eo``).
+
+    >>> import os
+    >>> os.environ["SURROGATE_EO_CACHE"] = "off"; user_cache_dir() is None
+    True
+    >>> os.environ["SURROGATE_EO_CACHE"] = "/tmp/se-cache"; str(user_cache_dir())
+    '/tmp/se-cache'
+    >>> del os.environ["SURROGATE_EO_CACHE"]
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env is not None and env.strip().lower() in _CACHE_OFF:
+        return None
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "surrogate-eo"
+
+
 def glob_escape(name: str) -> str:
     """``name`` with glob wildcards escaped (``[``, ``*``, ``?``)."""
     import glob

@@ -8,8 +8,8 @@ the mean ``inf``), raises :class:`~surrogate_eo.errors.DataFormatError`
 naming the key, patch, band and value. The result is cached as JSON next to the file
 (``training.h5`` → ``training.h5.stats.json``) together with the file's size
 and modification time, so a changed file invalidates it. When the data folder
-is read-only the cache goes to ``$SURROGATE_EO_CACHE`` or
-``$XDG_CACHE_HOME/surrogate-eo`` (default ``~/.cache/surrogate-eo``) instead.
+is read-only the cache goes to the user cache folder instead
+(:func:`~surrogate_eo._io.user_cache_dir`; none when ``$SURROGATE_EO_CACHE=off``).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_json
+from .._io import atomic_write_json, user_cache_dir
 from ..errors import DataFormatError
 
 STATS_SCHEMA = 1
@@ -31,21 +31,13 @@ SLAB_BYTES = 64 * 2 ** 20
 MAX_ABS_VALUE = float(np.finfo(np.float32).max)
 
 
-def user_cache_dir() -> Path:
-    """Folder for caches that cannot live beside the data."""
-    env = os.environ.get("SURROGATE_EO_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "surrogate-eo"
-
-
 def cache_paths(path: Path) -> list[Path]:
     """Candidate cache files for data file ``path``: beside it first, then the user cache."""
     path = Path(path)
     digest = hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
-    return [path.with_name(path.name + ".stats.json"),
-            user_cache_dir() / "stats" / f"{digest}-{path.name}.stats.json"]
+    beside = path.with_name(path.name + ".stats.json")
+    user = user_cache_dir()
+    return [beside] if user is None else [beside, user / "stats" / f"{digest}-{path.name}.stats.json"]
 
 
 def fingerprint(path: Path) -> dict[str, int]:

@@ -36,27 +36,20 @@ from typing import Any
 import numpy as np
 
 from .._imports import require
+from .._io import CACHE_ENV, user_cache_dir
 from ..spaces import SearchSpace
 from .base import SurrogateWarning
 from .canonical import TABLE_LIMIT, canonical_representatives
 from .features import Featurizer
 
 #: Environment variable naming the cache folder (or ``off``).
-CACHE_ENV = "SURROGATE_EO_CACHE"
-_OFF = ("off", "0", "none", "false", "no")
 #: Pretrained encoders of this process: key digest -> state_dict.
 _MEMORY: dict[str, dict[str, Any]] = {}
 
 
 def cache_dir() -> Path | None:
-    """The disk cache folder, or None when ``$SURROGATE_EO_CACHE`` turns it off."""
-    env = os.environ.get(CACHE_ENV)
-    if env is not None and env.strip().lower() in _OFF:
-        return None
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    return Path(base) / "surrogate-eo"
+    """The disk cache folder, or None when ``$SURROGATE_EO_CACHE`` turns it off (:func:`~surrogate_eo._io.user_cache_dir`)."""
+    return user_cache_dir()
 
 
 def code_version() -> str:

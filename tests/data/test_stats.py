@@ -75,6 +75,27 @@ def test_read_only_folder_falls_back_to_user_cache(tmp_path, h5_writer, arrays, 
     np.testing.assert_allclose(json.loads(cached[0].read_text())["keys"]["sen2"]["mean"], mean)
 
 
+def test_cache_off_on_a_read_only_folder_computes_and_writes_nothing(tmp_path, h5_writer, arrays, monkeypatch):
+    """SURROGATE_EO_CACHE=off disables the user cache (it is not a folder called 'off')."""
+    data = tmp_path / "ro"
+    path = h5_writer(data / "training.h5", **arrays(n=6))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SURROGATE_EO_CACHE", "off")
+    real = stats_mod.atomic_write_json
+
+    def refuse(p, obj, **kw):
+        if p.parent == data:
+            raise PermissionError(13, "read-only", str(p))
+        return real(p, obj, **kw)
+
+    monkeypatch.setattr(stats_mod, "atomic_write_json", refuse)
+    assert stats_mod.cache_paths(path) == [data / "training.h5.stats.json"]
+    mean, std = So2SatSplit(path, "so2sat-s2").stats()
+    with h5py.File(path) as f:
+        np.testing.assert_allclose(mean, f["sen2"][:].astype(np.float64).mean(axis=(0, 1, 2)), rtol=1e-6)
+    assert not (tmp_path / "off").exists() and sorted(p.name for p in data.iterdir()) == ["training.h5"]
+
+
 def test_constant_channel_gets_unit_std(tmp_path, h5_writer, arrays):
     arr = arrays(n=4)
     arr["sen2"][..., 3] = 5.0
