@@ -205,10 +205,7 @@ class QueryPath:
         hit = self._features.get(id(featurizer))
         if hit is not None and hit[0] is featurizer:
             return hit[1]
-        from . import features
-
-        featurizer.transform_valid(self.bench.space.from_index(np.zeros(1, dtype=np.int64)))   # builds it
-        table = getattr(features, "_TABLES", {}).get((featurizer.space, featurizer.blocks, featurizer.canonical))
+        table = featurizer.table()
         if table is not None and (table.shape[0] != self.bench.space.size or np.isnan(table).any()):
             table = None
         self._features[id(featurizer)] = (featurizer, table)

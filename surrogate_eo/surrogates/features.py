@@ -183,14 +183,25 @@ class Featurizer:
         arch's features, built on first use; larger ones compute the blocks.
         """
         space = self._space
-        if space.size <= TABLE_LIMIT:
-            key = (self.space, self.blocks, self.canonical)
-            table = _TABLES.get(key)
-            if table is None:
-                idx = _representatives(space) if self.canonical else np.arange(space.size)
-                table = _TABLES[key] = self.compute(space.from_index(idx))
+        table = self.table()
+        if table is not None:
             return table[batch @ space._radix]
         return self.compute(canonical_representatives(space, batch) if self.canonical else batch)
+
+    def table(self) -> np.ndarray | None:
+        """Features of every arch of a small space (``size <= TABLE_LIMIT``) in index order, else ``None``.
+
+        Built on first use and shared by every featurizer of the same space and blocks.
+        """
+        space = self._space
+        if space.size > TABLE_LIMIT:
+            return None
+        key = (self.space, self.blocks, self.canonical)
+        table = _TABLES.get(key)
+        if table is None:
+            idx = _representatives(space) if self.canonical else np.arange(space.size)
+            table = _TABLES[key] = self.compute(space.from_index(idx))
+        return table
 
     def compute(self, batch: np.ndarray) -> np.ndarray:
         """Compute the feature blocks of a validated batch (no table lookup)."""
