@@ -11,6 +11,18 @@ from surrogate_eo.data import So2SatSplit
 from surrogate_eo.data import stats as stats_mod
 
 
+def _refuse_writes_in(folder, monkeypatch) -> None:
+    """Make the stats cache's writes into ``folder`` fail as on a read-only folder (root ignores chmod)."""
+    real = stats_mod.atomic_write_json
+
+    def refuse(p, obj, **kw):
+        if p.parent == folder:
+            raise PermissionError(13, "read-only", str(p))
+        return real(p, obj, **kw)
+
+    monkeypatch.setattr(stats_mod, "atomic_write_json", refuse)
+
+
 def test_streaming_stats_match_numpy(tmp_path, h5_writer, arrays, monkeypatch):
     arr = arrays(n=40, seed=5)
     path = h5_writer(tmp_path / "training.h5", **arr)
@@ -58,14 +70,7 @@ def test_read_only_folder_falls_back_to_user_cache(tmp_path, h5_writer, arrays, 
     data.chmod(0o555)
     try:
         if os.access(data, os.W_OK):      # running as root: simulate the failing write instead
-            real = stats_mod.atomic_write_json
-
-            def refuse(p, obj, **kw):
-                if p.parent == data:
-                    raise PermissionError(13, "read-only", str(p))
-                return real(p, obj, **kw)
-
-            monkeypatch.setattr(stats_mod, "atomic_write_json", refuse)
+            _refuse_writes_in(data, monkeypatch)
         mean, std = So2SatSplit(path, "so2sat-s2").stats()
     finally:
         data.chmod(0o755)
@@ -81,14 +86,7 @@ def test_cache_off_on_a_read_only_folder_computes_and_writes_nothing(tmp_path, h
     path = h5_writer(data / "training.h5", **arrays(n=6))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SURROGATE_EO_CACHE", "off")
-    real = stats_mod.atomic_write_json
-
-    def refuse(p, obj, **kw):
-        if p.parent == data:
-            raise PermissionError(13, "read-only", str(p))
-        return real(p, obj, **kw)
-
-    monkeypatch.setattr(stats_mod, "atomic_write_json", refuse)
+    _refuse_writes_in(data, monkeypatch)
     assert stats_mod.cache_paths(path) == [data / "training.h5.stats.json"]
     mean, std = So2SatSplit(path, "so2sat-s2").stats()
     with h5py.File(path) as f:
