@@ -118,17 +118,23 @@ def nb201(runs: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def write_nb201_table(out: dict[str, Any]) -> Path:
-    """``landscape_compare_nb201.tex`` from the NB201 results (exact values, campaign detection per pair)."""
-    runs = out["runs"]
+def nb201_rows(out: dict[str, Any], cell: Callable[[dict[str, Any]], str]) -> list[list[Any]]:
+    """One row per feature: the exact value per dataset, then ``cell(record)`` of each pair's campaign test."""
     rows = []
     for n, k in ROWS:
         lab = _label(n, k)
         row: list[Any] = [lab] + [_fmt(out["values"][d][lab]) for d in DATASETS]
         for a, b in PAIRS:
             rec = _rec(out["campaign"][f"{a} vs {b}"], n, k)
-            row.append("n/a" if rec is None else _short(rec["outcome"]))
+            row.append("n/a" if rec is None else cell(rec))
         rows.append(row)
+    return rows
+
+
+def write_nb201_table(out: dict[str, Any]) -> Path:
+    """``landscape_compare_nb201.tex`` from the NB201 results (exact values, campaign detection per pair)."""
+    runs = out["runs"]
+    rows = nb201_rows(out, lambda rec: _short(rec["outcome"]))
     return write_table("landscape_compare_nb201",
                 ["feature", *DATASETS, "C10/C100", "C10/IN16", "C100/IN16"], rows,
                 caption=f"NAS-Bench-201 landscapes of three datasets: exact values over all 15,625 archs, and "
@@ -203,14 +209,7 @@ def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
 def docs_block(res: dict[str, Any]) -> str:
     """Markdown tables of the results (written between the markers of docs/landscape.md)."""
     nb = res["nb201"]
-    rows = []
-    for n, k in ROWS:
-        lab = _label(n, k)
-        row: list[Any] = [lab] + [_fmt(nb["values"][d][lab]) for d in DATASETS]
-        for a, b in PAIRS:
-            rec = _rec(nb["campaign"][f"{a} vs {b}"], n, k)
-            row.append("n/a" if rec is None else f"{rec['outcome']} ({rec['difference']:+.3f})")
-        rows.append(row)
+    rows = nb201_rows(nb, lambda rec: f"{rec['outcome']} ({rec['difference']:+.3f})")
     out = [f"NAS-Bench-201, exact values over all 15,625 archs; the last columns say whether a campaign of "
            f"{nb['runs']:,} runs detects the difference (paired, simultaneous 95 %; sampled B − A in brackets):", ""]
     out += _md_table(["feature", *DATASETS, "C10 vs C100", "C10 vs IN16", "C100 vs IN16"], rows)
