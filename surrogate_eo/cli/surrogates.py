@@ -50,6 +50,12 @@ def fit(
     seed_noise: Optional[float] = typer.Option(
         None, "--seed-noise", help="Seed-to-seed std of the metric (fraction, e.g. 0.0032) for data without "
                                    "repeated seeds, e.g. a seed-averaged table."),
+    seed_noise_column: Optional[str] = typer.Option(
+        None, "--seed-noise-column", help="With --table and one --column: a single-seed column of the same metric "
+                                          "(e.g. NB201's Cifar10TestAccuracy200Epochs beside the averaged "
+                                          "CIFAR10TestAccuracy200Epochs). Its values on the training archs "
+                                          "calibrate the single-run intervals directly (run minus out-of-fold "
+                                          "prediction) and measure the seed noise."),
     no_conformal: bool = typer.Option(False, "--no-conformal",
                                       help="Skip the out-of-fold fits that calibrate the model-error intervals."),
     tune: int = typer.Option(0, "--tune", min=0, help="Optuna TPE trials per target (0: no tuning)."),
@@ -66,10 +72,16 @@ def fit(
     _check_source(table, db)
     if table is not None and (task or epoch or runtime):
         raise SurrogateEOError("--task/--epoch/--runtime select data from --db; with --table use --column")
+    seed_columns = None
+    if seed_noise_column is not None:
+        if table is None or not column or len(column) != 1 or seed_noise is not None:
+            raise SurrogateEOError("--seed-noise-column needs --table and exactly one --column, and no "
+                                   f"--seed-noise; got --table {table}, --column {column}, --seed-noise {seed_noise}")
+        seed_columns = {column[0]: seed_noise_column}
     kwargs = dict(model=model, tune=tune, cv=cv, objective=objective, train_fraction=train_fraction, seed=seed,
                   multi_fidelity=multi_fidelity, progress=True, seed_noise=seed_noise, conformal=not no_conformal)
     if table is not None:
-        bench = fit_benchmark(_table(table), columns=column or None, **kwargs)
+        bench = fit_benchmark(_table(table), columns=column or None, seed_columns=seed_columns, **kwargs)
     else:
         if column:
             raise SurrogateEOError("--column selects table columns; with --db use --task/--metric/--epoch")

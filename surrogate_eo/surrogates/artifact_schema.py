@@ -202,9 +202,27 @@ def _check_entry(c: _Check, i: int, rec: Any) -> None:
             if not isinstance(c.type(f"{f}.info.probe.mean[{j}]", v, (int, float), "a number"), (int, float)) \
                     or not math.isfinite(v):
                 raise c.fail(f"{f}.info.probe.mean[{j}]", v, "a finite number")
+    for part, key in (("conformal", "quantiles"), ("conformal", "single_quantiles"), ("noise", "quantiles")):
+        # quantile grids of the noise model: conformal residuals, single-run residuals, seed deviations
+        if part in info and key in c.type(f"{f}.info.{part}", info[part], dict, "an object"):
+            _check_grid(c, f"{f}.info.{part}.{key}", info[part][key])
     if rec.get("train_archs") is not None:
         c.type(f"{f}.train_archs", rec["train_archs"], str, "a listed path or null")
     _check_model(c, f"{f}.model", rec["model"])
+
+
+def _check_grid(c: _Check, field: str, grid: Any) -> None:
+    """A noise model's quantile grid: 201 finite, non-decreasing numbers."""
+    from .conformal import GRID
+
+    values = c.type(field, grid, list, f"a list of {len(GRID)} numbers")
+    if len(values) != len(GRID):
+        raise c.fail(field, f"{len(values)} values", f"{len(GRID)} non-decreasing finite numbers")
+    for j, v in enumerate(values):
+        if not math.isfinite(c.type(f"{field}[{j}]", v, (int, float), "a number")):
+            raise c.fail(f"{field}[{j}]", v, "a finite number")
+        if j and v < values[j - 1]:
+            raise c.fail(f"{field}[{j}]", v, f"a number >= the one before ({values[j - 1]})")
 
 
 def validate_manifest(doc: Any, where: str) -> None:

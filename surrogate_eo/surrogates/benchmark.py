@@ -32,7 +32,7 @@ from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike, SeedLike
 from .base import Surrogate
 from . import noise
-from .conformal import NoiseModel
+from .conformal import NoiseModel, noise_info
 from .noise import RUNTIME_METRIC
 from .ensemble import Ensemble, MultiFidelity
 from ._query import QueryPath
@@ -78,9 +78,11 @@ class Entry:
         """The calibrated noise model (conformal model error + seed noise), or None for old entries."""
         if "conformal" not in self.info:
             return None
-        key = (id(self.info["conformal"]), float(self.noise_std))
+        grid = (self.info.get("noise") or {}).get("quantiles")
+        key = (id(self.info["conformal"]), float(self.noise_std), id(grid))
         if self._noise is None or self._noise[0] != key:
-            self._noise = (key, NoiseModel.from_dict(self.info["conformal"], seed_std=self.noise_std))
+            self._noise = (key, NoiseModel.from_dict(self.info["conformal"], seed_std=self.noise_std,
+                                                     seed_quantiles=grid))
         return self._noise[1]
 
     @property
@@ -285,17 +287,22 @@ class Benchmark:
             )
         return self.predict(archs, task=task, metric=RUNTIME_METRIC, with_noise=with_noise, seed=seed)
 
-    def set_seed_noise(self, seed_std: float, task: str | None = None, metric: str | None = None) -> Benchmark:
-        """Set σ_seed (metric units, e.g. 0.0032 = 0.32 pp) of the entries of (task, metric); returns ``self``.
+    def set_seed_noise(self, seed_noise: float | np.ndarray, task: str | None = None,
+                       metric: str | None = None) -> Benchmark:
+        """Set the seed noise of the entries of (task, metric); returns ``self``.
 
         For a benchmark fitted on a seed-averaged table, whose data cannot show
-        seed noise: measure it elsewhere (e.g. NB201's single-seed vs averaged
-        tables) and give it here. ``task``/``metric`` default to every quality
-        entry. Negative or NaN values raise :class:`SurrogateError`.
+        seed noise: measure it elsewhere and give it here, either as σ_seed
+        (a number in metric units, e.g. 0.0032 = 0.32 pp; a normal is assumed)
+        or, better, as the measured deviations of single runs from their
+        arch's seed mean (a 1-D array, e.g. NB201's single-seed minus averaged
+        values), whose quantiles are kept: seed noise is heavy-tailed.
+        ``task``/``metric`` default to every quality entry. Negative or NaN
+        values raise :class:`SurrogateError`.
         """
-        from .conformal import check_seed_noise
+        from .conformal import seed_noise_spec
 
-        value = check_seed_noise(seed_std, "seed noise")
+        value, grid = seed_noise_spec(seed_noise, "seed noise")
         hits = [e for e in self.entries if e.metric != RUNTIME_METRIC and (task is None or e.task == task)
                 and (metric is None or e.metric == metric)]
         if not hits:
@@ -303,7 +310,10 @@ class Benchmark:
                                  f"tasks {self.tasks}, metrics {self.metrics}")
         for e in hits:
             e.noise_std = value
-            e.info["noise"] = {"noise_std": value, "n_archs_repeated": 0, "source": "given (set_seed_noise)"}
+            e.info["noise"] = noise_info(value, grid, 0, "given (set_seed_noise)")
+            if "conformal" in e.info:  # single-run residuals measured at fit time no longer describe the noise
+                e.info["conformal"] = {k: v for k, v in e.info["conformal"].items()
+                                       if k not in ("single_quantiles", "n_single")}
         return self
 
     # ------------------------------------------------------------ evaluating

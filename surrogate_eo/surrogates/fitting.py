@@ -22,7 +22,7 @@ from ..errors import SurrogateError
 from ..spaces import SPACES, SearchSpace, get_space
 from .base import Surrogate, check_training_data, make_model
 from .benchmark import RUNTIME_METRIC, Benchmark, Entry
-from .conformal import NoiseModel, check_seed_noise, conformal_noise
+from .conformal import conformal_noise, noise_info, seed_grid, seed_noise_spec
 from .ensemble import MultiFidelity
 from .splits import random_split
 
@@ -58,11 +58,15 @@ def parse_column(name: str) -> tuple[str, str, int | None]:
 
 
 def table_targets(table: ReferenceTable, columns: Sequence[str] | None = None, *, task: str | None = None,
-                  metric: str | None = None, epoch: int | None = None) -> list[Target]:
+                  metric: str | None = None, epoch: int | None = None,
+                  seed_columns: dict[str, str] | None = None) -> list[Target]:
     """Targets from a reference table: one per column (``None``: every column, first of duplicates kept).
 
     ``task``/``metric``/``epoch`` override what :func:`parse_column` reads from the name
-    (only with a single column).
+    (only with a single column). ``seed_columns`` maps a (seed-averaged) column to a
+    single-seed column of the same metric, e.g. NB201's ``{"CIFAR10TestAccuracy200Epochs":
+    "Cifar10TestAccuracy200Epochs"}``: its values become the target's single runs, from
+    which the seed noise and the single-run intervals are measured.
     """
     cols = list(table.columns) if columns is None else list(columns)
     if not cols:
@@ -79,7 +83,13 @@ def table_targets(table: ReferenceTable, columns: Sequence[str] | None = None, *
                 continue
             raise SurrogateError(f"columns {cols} give two targets for task={t}, metric={m}, epoch={e}")
         seen.add((t, m, e))
-        out.append(Target(t, m, e, archs, table.all_values(c), source=f"{table.name}:{c}"))
+        single = (seed_columns or {}).get(c)
+        out.append(Target(t, m, e, archs, table.all_values(c), source=f"{table.name}:{c}",
+                          seed_archs=None if single is None else archs,
+                          seed_y=None if single is None else table.all_values(single)))
+    unused = set(seed_columns or {}) - set(cols)
+    if unused:
+        raise SurrogateError(f"seed_columns names columns that are not fitted: {sorted(unused)}; fitted: {cols}")
     return out
 
 
@@ -128,8 +138,14 @@ def database_targets(db: DatabaseLike, tasks: Sequence[str], metrics: Sequence[s
     return sp, out
 
 
-def seed_noise_std(space: SearchSpace, archs: np.ndarray, y: np.ndarray) -> tuple[float, int]:
-    """Pooled within-arch standard deviation of repeated-seed results, and how many archs were repeated."""
+def seed_deviations(space: SearchSpace, archs: np.ndarray, y: np.ndarray) -> tuple[float, int, np.ndarray]:
+    """Seed noise of repeated runs: pooled within-arch std, number of repeated archs, deviations.
+
+    The deviations are ``y_run - mean(y_arch)`` of every run of an arch with two or more
+    runs (target units). They are not rescaled: a model fitted on arch means already
+    carries ``1/k`` of the seed variance in its residuals, so one run scatters around
+    the model by the residual plus exactly such a deviation.
+    """
     ok = np.isfinite(y)
     idx = space.index(archs[ok])
     yy = y[ok]
@@ -137,35 +153,23 @@ def seed_noise_std(space: SearchSpace, archs: np.ndarray, y: np.ndarray) -> tupl
     means = np.bincount(inv, weights=yy) / counts
     dof = int((counts - 1).sum())
     if dof == 0:
-        return 0.0, 0
-    return float(np.sqrt(((yy - means[inv]) ** 2).sum() / dof)), int((counts > 1).sum())
+        return 0.0, 0, np.empty(0)
+    dev = yy - means[inv]
+    return float(np.sqrt((dev ** 2).sum() / dof)), int((counts > 1).sum()), dev[counts[inv] > 1]
 
 
-def seed_noise_coverage(noise: NoiseModel, space: SearchSpace, oof_archs: np.ndarray, oof_pred: np.ndarray,
-                        seed_archs: np.ndarray, seed_y: np.ndarray) -> dict[str, float]:
-    """Coverage of per-seed observations by the single-run intervals around out-of-fold predictions.
+def single_run_residuals(space: SearchSpace, archs: np.ndarray, values: np.ndarray, run_archs: np.ndarray,
+                         run_y: np.ndarray) -> np.ndarray:
+    """``y_run - values(arch)`` for every finite run of an arch in ``archs`` (target units).
 
-    ``noise`` is the entry's :class:`~surrogate_eo.surrogates.conformal.NoiseModel`,
-    ``oof_pred`` the out-of-fold prediction of each training arch ``oof_archs``.
-    Every seed observation of those archs is checked against ``oof ± interval(level)``.
-    Keys: ``coverage_68``, ``coverage_95`` (single-run intervals) and
-    ``mean_only_coverage_*`` (model error alone: too narrow for one run when
-    the seed noise matters).
+    ``values`` is one number per arch of ``archs``: out-of-fold predictions (single-run
+    residuals) or the arch's own target value (seed deviations). Runs of other archs are skipped.
     """
-    ok = np.isfinite(seed_y)
-    pos = {int(k): i for i, k in enumerate(space.index(oof_archs))}
-    rows = [(pos.get(int(k), -1), v) for k, v in zip(space.index(seed_archs[ok]), seed_y[ok])]
-    rows = [(i, v) for i, v in rows if i >= 0]
-    if not rows:
-        return {}
-    idx = np.array([i for i, _ in rows])
-    obs = np.array([v for _, v in rows])
-    dev = np.abs(obs - oof_pred[idx])
-    out = {}
-    for level in (0.68, 0.95):
-        out[f"coverage_{round(level * 100)}"] = float((dev <= noise.interval(level, "single")).mean())
-        out[f"mean_only_coverage_{round(level * 100)}"] = float((dev <= noise.interval(level, "mean")).mean())
-    return out
+    ok = np.isfinite(run_y)
+    pos = {int(k): i for i, k in enumerate(space.index(archs))}
+    idx = np.array([pos.get(int(k), -1) for k in space.index(run_archs[ok])], dtype=np.int64)
+    hit = idx >= 0
+    return run_y[ok][hit] - values[idx[hit]]
 
 
 def stratum_scores(db: DatabaseLike, task: str, metric: str = "val_acc", *, model: str | Surrogate = "xgb",
@@ -219,7 +223,7 @@ def _build(model: str | Surrogate, space: str, seed: int, params: dict[str, Any]
 def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surrogate = "xgb",
                 model_params: dict[str, Any] | None = None, tune: int = 0, cv: int = 3,
                 objective: str = "kendall_tau", train_fraction: float = 1.0, seed: int = 0,
-                multi_fidelity: bool = False, progress: bool = False, seed_noise: float | None = None,
+                multi_fidelity: bool = False, progress: bool = False, seed_noise: float | np.ndarray | None = None,
                 conformal: bool = True, conformal_folds: int = 5,
                 meta: dict[str, Any] | None = None, auto_candidates: Sequence[str] | None = None) -> Benchmark:
     """Fit one model per target (or one :class:`MultiFidelity` per task/metric) and bundle them.
@@ -232,14 +236,16 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
     list, e.g. to leave out the GNN). ``conformal`` (default) fits ``conformal_folds``
     extra clones per target to measure out-of-fold residuals, the model-error
     part of the noise model (``entry.info["conformal"]``). ``seed_noise`` sets
-    σ_seed (target units, e.g. 0.0032 = 0.32 pp) for every quality target
-    whose data has no repeated seeds, e.g. a seed-averaged table; repeated
-    seeds in a database always take precedence.
+    the seed noise of every quality target whose data has no repeated seeds,
+    e.g. a seed-averaged table: σ_seed (target units, e.g. 0.0032 = 0.32 pp; a
+    normal is assumed) or measured deviations of single runs from their seed
+    mean (a 1-D array; its quantiles are kept). Repeated seeds in a database
+    always take precedence: their deviations from the arch means are kept as
+    a quantile grid (``entry.info["noise"]["quantiles"]``).
     """
     from .tuning import tune_model
 
-    if seed_noise is not None:
-        seed_noise = check_seed_noise(seed_noise)
+    given = seed_noise_spec(seed_noise) if seed_noise is not None else None
     params = dict(model_params or {})
     if train_fraction < 1.0:
         union = np.unique(np.concatenate([space.index(t.archs) for t in targets]))
@@ -284,20 +290,28 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
             epoch = None
         else:
             fitted, epoch = base.fit(archs, y), t0.epoch
-        noise, n_rep = 0.0, 0
-        if t0.seed_archs is not None and t0.seed_y is not None and not mf:
-            noise, n_rep = seed_noise_std(space, t0.seed_archs, t0.seed_y)
-            info["noise"] = {"noise_std": noise, "n_archs_repeated": n_rep, "source": "repeated seeds"}
-        if n_rep == 0 and seed_noise is not None and t0.metric != RUNTIME_METRIC:
-            noise = seed_noise
-            info["noise"] = {"noise_std": noise, "n_archs_repeated": 0, "source": "given (seed_noise)"}
+        noise, grid, n_rep, runs = 0.0, None, 0, t0.seed_archs is not None and t0.seed_y is not None and not mf
+        if runs:
+            noise, n_rep, dev = seed_deviations(space, t0.seed_archs, t0.seed_y)
+            if n_rep == 0:  # one run per arch (a table's single-seed column): deviations from the target values
+                dev = single_run_residuals(space, archs, y, t0.seed_archs, t0.seed_y)
+                noise = float(np.std(dev)) if len(dev) else 0.0
+            runs = len(dev) >= 10 and bool(np.any(dev != 0.0))
+            if runs:
+                grid = seed_grid(dev)
+                info["noise"] = noise_info(noise, grid, n_rep, "repeated seeds" if n_rep else "single runs")
+        if not runs and given is not None and t0.metric != RUNTIME_METRIC:
+            noise, grid = given
+            info["noise"] = noise_info(noise, grid, 0, "given (seed_noise)")
         if conformal and not mf:
             batch, yy = check_training_data(space, archs, y)
             if len(yy) >= 2 * max(2, int(conformal_folds)):
-                nm, oof = conformal_noise(base, batch, yy, seed_std=noise, folds=conformal_folds, seed=seed)
+                nm, oof = conformal_noise(base, batch, yy, seed_std=noise, folds=conformal_folds, seed=seed,
+                                          seed_quantiles=grid)
+                res = single_run_residuals(space, batch, oof, t0.seed_archs, t0.seed_y) if runs else []
+                if len(res) >= 10:  # the direct single-run grid
+                    nm = nm.with_single_runs(res)
                 info["conformal"] = {**nm.to_dict(), "folds": int(conformal_folds)}
-                if n_rep >= 3:
-                    info["noise"].update(seed_noise_coverage(nm, space, batch, oof, t0.seed_archs, t0.seed_y))
         entries.append(Entry(task, t0.metric, epoch, fitted, t0.transform, noise, info,
                              np.unique(archs, axis=0)))
         bar.advance()
@@ -309,7 +323,7 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
 
 def fit_benchmark(source: ReferenceTable | DatabaseLike, *, columns: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
                   metrics: Sequence[str] = ("val_acc",), epochs: Sequence[int | None] = (None,),
-                  runtime: bool = False, **kwargs: Any) -> Benchmark:
+                  runtime: bool = False, seed_columns: dict[str, str] | None = None, **kwargs: Any) -> Benchmark:
     """Fit a benchmark from a :class:`~surrogate_eo.reference.ReferenceTable` or a results ``Database``.
 
     Parameters
@@ -319,6 +333,9 @@ def fit_benchmark(source: ReferenceTable | DatabaseLike, *, columns: Sequence[st
     tasks, metrics, epochs : what to fit (database only; ``epochs=(None,)`` is the final epoch).
     runtime : bool
         Also fit the ``wall_seconds`` runtime model (database only).
+    seed_columns : dict, optional
+        Table only: fitted column -> single-seed column of the same metric (see
+        :func:`table_targets`); the seed noise and single-run intervals are then measured.
     **kwargs
         Passed to :func:`fit_targets` (model — a name, ``"auto"`` or a Surrogate —,
         model_params, tune, cv, objective, train_fraction, seed, multi_fidelity,
@@ -327,10 +344,13 @@ def fit_benchmark(source: ReferenceTable | DatabaseLike, *, columns: Sequence[st
     from ..reference import ReferenceTable
 
     if isinstance(source, ReferenceTable):
-        targets = table_targets(source, columns)
+        targets = table_targets(source, columns, seed_columns=seed_columns)
         meta = {"source": {"kind": "table", "name": source.name, "columns": [t.source for t in targets]}}
         return fit_targets(source.space, targets, meta=meta, **kwargs)
     if hasattr(source, "targets"):
+        if seed_columns:
+            raise SurrogateError("seed_columns picks single-seed columns of a table; a database's repeated seeds "
+                                 "are used as they are")
         if not tasks:
             raise SurrogateError("fitting from a database needs tasks=[...] (e.g. so2sat-s2)")
         space, targets = database_targets(source, tasks, metrics, epochs, runtime=runtime)

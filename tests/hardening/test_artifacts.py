@@ -60,6 +60,9 @@ def _rewrite(path: Path, edit) -> None:
     (lambda d: d.update(sizes=[1]), "field sizes"),
     (lambda d: d["entries"][0]["model"].update(base={"base": {}}), "model.base"),
     (lambda d: d.update(extra=1), "unknown field 'extra'"),
+    (lambda d: d["entries"][0]["info"].update(noise={"quantiles": [0.0] * 200}), "info.noise.quantiles"),
+    (lambda d: d["entries"][0]["info"].update(conformal={"quantiles": [1.0] + [0.0] * 200, "n": 9}),
+     "info.conformal.quantiles[1] = 0.0"),
 ])
 def test_crafted_manifest_with_recomputed_checksum(small, tmp_path: Path, edit, field: str) -> None:
     d = _copy(small[1], tmp_path / "c")

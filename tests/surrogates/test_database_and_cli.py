@@ -11,8 +11,8 @@ import pytest
 import surrogate_eo
 from surrogate_eo.spaces import get_space
 from surrogate_eo.surrogates import Ensemble, XGBSurrogate, fit_benchmark
-from surrogate_eo.surrogates.conformal import conformal_noise
-from surrogate_eo.surrogates.fitting import database_targets, seed_noise_coverage, seed_noise_std
+from surrogate_eo.surrogates.conformal import NoiseModel, conformal_noise, seed_grid
+from surrogate_eo.surrogates.fitting import database_targets, seed_deviations, single_run_residuals
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -30,13 +30,31 @@ def test_seed_noise_estimate_and_coverage():
     rng = np.random.default_rng(1)
     seed_archs = np.repeat(archs, 3, axis=0)
     seed_y = np.repeat(truth, 3) + rng.normal(0, 0.02, len(seed_archs))
-    noise, n_rep = seed_noise_std(space, seed_archs, seed_y)
-    assert n_rep == len(archs) and noise == pytest.approx(0.02, rel=0.1)
+    noise, n_rep, dev = seed_deviations(space, seed_archs, seed_y)
+    assert n_rep == len(archs) and noise == pytest.approx(0.02, rel=0.1) and len(dev) == len(seed_y)
     means = seed_y.reshape(-1, 3).mean(axis=1)
+    np.testing.assert_allclose(dev, seed_y - np.repeat(means, 3))
     nm, oof = conformal_noise(XGBSurrogate(space="nb201", n_estimators=40), archs, means, seed_std=noise)
-    cov = seed_noise_coverage(nm, space, archs, oof, seed_archs, seed_y)
-    assert 0.60 < cov["coverage_68"] < 0.80 and 0.90 < cov["coverage_95"] < 0.99
-    assert cov["mean_only_coverage_95"] < cov["coverage_95"] - 0.05  # model error alone is too narrow for one run
+    runs = np.abs(single_run_residuals(space, archs, oof, seed_archs, seed_y))  # one run vs its arch's OOF
+    assert len(runs) == len(seed_y)
+    cov = {lv: np.mean(runs <= nm.interval(lv, "single")) for lv in (0.68, 0.95)}
+    assert 0.60 < cov[0.68] < 0.80 and 0.90 < cov[0.95] < 0.99  # the normal convolution, on normal noise
+    assert np.mean(runs <= nm.interval(0.95, "mean")) < cov[0.95] - 0.05  # model error alone is too narrow
+
+
+def test_heavy_tailed_seed_noise_needs_the_measured_grid():
+    """Seed noise with 5 % diverged runs: a normal of the pooled std over-covers at 68 %, the grid does not."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    dev = np.where(rng.random(n) < 0.05, rng.normal(0, 0.08, n), rng.normal(0, 0.01, n))
+    resid = rng.normal(0, 0.005, n)
+    obs = rng.normal(0, 0.005, n) + np.where(rng.random(n) < 0.05, rng.normal(0, 0.08, n), rng.normal(0, 0.01, n))
+    gauss = NoiseModel.from_residuals(resid, seed_std=float(dev.std()))
+    grid = NoiseModel.from_residuals(resid, seed_std=float(dev.std()), seed_quantiles=seed_grid(dev))
+    for level in (0.68, 0.95):
+        assert abs(np.mean(np.abs(obs) <= grid.interval(level, "single")) - level) < 0.03
+        assert np.mean(np.abs(grid.sample(n, seed=1)) <= grid.interval(level, "single")) == pytest.approx(level, abs=0.03)
+    assert np.mean(np.abs(obs) <= gauss.interval(0.68, "single")) > 0.80  # the normal is too wide in the middle
 
 
 def test_fit_from_database(tiny_db):
@@ -51,7 +69,8 @@ def test_fit_from_database(tiny_db):
     bench = fit_benchmark(db, tasks=["so2sat-s2"], epochs=[None, 2], runtime=True, model=ens)
     final = bench.entry("so2sat-s2", "val_acc")[0]
     assert final.noise_std == pytest.approx(0.01, rel=0.3) and final.info["noise"]["n_archs_repeated"] >= 80
-    assert {"coverage_68", "coverage_95"} <= set(final.info["noise"])
+    assert final.info["conformal"]["n_single"] == len(targets[0].seed_y)  # every run: y_run - oof(arch)
+    assert len(final.info["noise"]["quantiles"]) == 201 and final.noise_model.single_quantiles is not None
     assert bench.predict(ARCH, task="so2sat-s2") > bench.predict(ARCH, task="so2sat-s2", epoch=2)
     secs = bench.predict_runtime([ARCH, "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
     assert secs[0] > 3 * secs[1] > 0  # runtime grows with the number of 3x3 convs (50 s per conv + 50 s)
