@@ -10,7 +10,8 @@ warm, then measures samples per second over shuffled epochs (batch 256):
   channels-first tensor; batched by a ``DataLoader`` with 0 workers; timed on a prefix
   of the epoch (it is slow). ``naive, open/sample`` opens the file per sample, as
   torchgeo's So2Sat dataset does;
-- ``batches stream``: ``split.batches(..., shuffle=True)`` streaming from the file;
+- ``batches stream``: ``split.batches(..., shuffle=True)`` streaming from the file (no
+  cache; ``, 1 reader``: one reader thread; ``, no numba``: the numpy path);
 - ``batches cache``: the same once the subset is cached in memory (float32);
 - ``tensors index_select``: the split already normalised in one float32 tensor,
   batches gathered along a random permutation (the upper bound); ``tensors
@@ -27,9 +28,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -104,22 +107,14 @@ def bench(root: Path, gzip: bool, args: argparse.Namespace) -> dict:
     print(f"\n== {split.path} ({len(split):,} patches, {split.path.stat().st_size / 2 ** 30:.2f} GiB, "
           f"float64, {layout}); stats pass {time.perf_counter() - t0:.1f} s")
     key, bs, r = split.task.keys[0], args.batch_size, args.repeats
-    rates = {}
-    if len(split.task.keys) == 1:
-        rates["naive h5py/sample"] = _naive_rate(split.path, key, mean, std, bs, args.naive_samples, 0)
-        rates["naive, open/sample"] = _naive_rate(split.path, key, mean, std, bs, args.naive_samples // 4, 0,
-                                                  open_per_sample=True)
-    rates["batches stream"] = _epoch_rate(lambda: split.batches(None, bs, shuffle=True, seed=1), r)
-    rates["batches stream+aug"] = _epoch_rate(lambda: split.batches(None, bs, shuffle=True, seed=1, augment=True), r)
+    from surrogate_eo.data import _fused, _reader
+
     t0 = time.perf_counter()
     list(split.batches(None, bs, shuffle=True, seed=0, cache=True))
     cache_first = time.perf_counter() - t0
-    rates["batches cache"] = _epoch_rate(lambda: split.batches(None, bs, shuffle=True, seed=2, cache=True), r)
-    rates["batches cache+aug"] = _epoch_rate(
-        lambda: split.batches(None, bs, shuffle=True, seed=2, cache=True, augment=True), r)
     xs = torch.from_numpy(split._cache[1].x.copy())
     ys = torch.from_numpy(split.labels.copy())
-    split._cache = None
+    tds = torch.utils.data.TensorDataset(xs, ys)
 
     def in_memory():
         perm = torch.randperm(xs.shape[0], generator=torch.Generator().manual_seed(3))
@@ -127,76 +122,164 @@ def bench(root: Path, gzip: bool, args: argparse.Namespace) -> dict:
             p = perm[b:b + bs]
             yield xs.index_select(0, p), ys.index_select(0, p)
 
-    rates["tensors index_select"] = _epoch_rate(in_memory, r)
-    tds = torch.utils.data.TensorDataset(xs, ys)
-    rates["tensors DataLoader"] = _epoch_rate(lambda: torch.utils.data.DataLoader(
-        tds, batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(4)), r)
+    def stream(**kw):
+        return lambda: _epoch_rate(lambda: split.batches(None, bs, shuffle=True, seed=1, **kw))
+
+    def one_reader() -> float:
+        os.environ["SURROGATE_EO_READ_THREADS"] = "1"
+        try:
+            return stream()()
+        finally:
+            os.environ.pop("SURROGATE_EO_READ_THREADS")
+
+    def no_numba() -> float:
+        _fused.ENABLED = False
+        try:
+            return stream()()
+        finally:
+            _fused.ENABLED = True
+
+    loaders = {}
+    if len(split.task.keys) == 1:
+        loaders["naive h5py/sample"] = lambda: _naive_rate(split.path, key, mean, std, bs, args.naive_samples, 0)
+        loaders["naive, open/sample"] = lambda: _naive_rate(split.path, key, mean, std, bs,
+                                                            args.naive_samples // 4, 0, open_per_sample=True)
+    loaders.update({
+        "batches stream": stream(), "batches stream, 1 reader": one_reader, "batches stream, no numba": no_numba,
+        "batches stream+aug": stream(augment=True),
+        "batches cache": lambda: _epoch_rate(lambda: split.batches(None, bs, shuffle=True, seed=2, cache=True)),
+        "batches cache+aug": lambda: _epoch_rate(
+            lambda: split.batches(None, bs, shuffle=True, seed=2, cache=True, augment=True)),
+        "tensors index_select": lambda: _epoch_rate(in_memory),
+        "tensors DataLoader": lambda: _epoch_rate(lambda: torch.utils.data.DataLoader(
+            tds, batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(4))),
+    })
+    # rounds: every loader once per round, best of the rounds, so that each loader's best comes from
+    # the same stretches of machine load (the development machine is shared)
+    rounds: dict[str, list[float]] = {name: [] for name in loaders}
+    for k in range(r):
+        for name, fn in loaders.items():
+            rounds[name].append(fn())
+        print(f"round {k + 1}/{r}: " + ", ".join(f"{name} {v[-1]:,.0f}" for name, v in rounds.items()), flush=True)
+    rates = {name: max(v) for name, v in rounds.items()}
+    split._cache = None
     naive = rates.get("naive h5py/sample", float("nan"))
     ref = rates["tensors index_select"]
-    print(f"{'loader':<22}{'samples/s':>12}{'vs naive':>10}{'vs tensors':>12}")
+    print(f"{'loader':<28}{'samples/s':>12}{'vs naive':>10}{'vs tensors':>12}")
     for name, v in rates.items():
-        print(f"{name:<22}{v:12,.0f}{v / naive:10.1f}{v / ref:12.2f}")
+        print(f"{name:<28}{v:12,.0f}{v / naive:10.1f}{v / ref:12.2f}")
     print(f"(first cached epoch, including the load: {cache_first:.1f} s; batch {bs}; torch threads "
           f"{torch.get_num_threads()}; targets: batches >= 20x naive h5py/sample, >= 0.5x tensors)")
     stages = limits(split, bs, rates["batches stream"])
+    faults = stages.pop("minor page faults per epoch")
     return {"file": str(split.path.name), "layout": layout, "patches": len(split),
+            "access": {k: split._source(k).access for k in split.task.keys}, "fused_kernel": _fused.loaded(),
+            "read_threads": _reader.read_threads(),
             "samples_per_s": rates, "vs_naive": {k: v / naive for k, v in rates.items()},
             "vs_tensors": {k: v / ref for k, v in rates.items()}, "first_cached_epoch_s": cache_first,
-            "stages_samples_per_s": stages}
+            "rounds_samples_per_s": rounds,
+            "stages_samples_per_s": stages, "stages_minor_page_faults_per_epoch": faults}
 
 
-def limits(split, batch: int, stream_rate: float, n: int = 2048) -> dict:
-    """What bounds the streaming reader: each stage of one window read, alone, in samples/s.
+def _best_rate(fn, n: int, repeats: int = 3) -> float:
+    """``n`` samples over the best of ``repeats`` wall-clock timings of ``fn()``."""
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return n / best
 
-    A streamed sample is read once from the page cache and converted on the way (scale +
-    cast to float32 + transpose to channels-first, row by row into its slot, as
-    ``_reader.RowSource.read_into`` does), then shifted by the mean and screened for NaN
-    (two float32 passes). The former gather-then-convert path is timed for comparison.
-    The slowest stage bounds the reader; the reader threads overlap windows.
+
+def limits(split, batch: int, stream_rate: float, n: int = 20_000) -> dict:
+    """What bounds the streaming reader: each stage alone, in samples/s (best of 3, one thread).
+
+    Rows are ``n`` random patches (at most the split; a whole epoch by default, so that the
+    stages compare with the loaders' epoch rates) read in batches of ``batch`` (each batch
+    its own output array, as ``batches`` does), unless a stage says otherwise:
+
+    - the fused kernel (gather from the memory map, scale, cast, shift, transpose, NaN
+      screen in one pass), with rows random or sorted, and on two threads (halves of the
+      rows); the numpy path without numba;
+    - the same into one fresh ``window``-sized array per 1024 rows (the former window reads:
+      arrays over 32 MiB are fresh pages from the kernel every time);
+    - a fresh memory map (first touch of every page: minor faults), plain and after
+      ``madvise(MADV_RANDOM)`` / ``madvise(MADV_WILLNEED)``;
+    - anchors for the memory-bandwidth bound: a bare float64 row copy (numba, no conversion),
+      a sequential read of the memory map (sum: reads only; on one and two threads), and
+      numpy's float32 copy (bytes read + written per second);
+    - h5py ``Dataset[i]`` per sample (what the naive loader pays before its torch work).
     """
+    import mmap
+
     import h5py
 
-    rows = np.random.default_rng(5).permutation(len(split))[:n]
+    from surrogate_eo.data import _fused
+
     srcs = [split._source(k) for k in split.task.keys]
-    mean, std = split.stats()
-    out = np.empty((n, split.task.in_channels, 32, 32), dtype=np.float32)
+    mm_srcs = [s for s in srcs if s.mmap is not None]
+    rows = np.random.default_rng(5).permutation(len(split))[:n]
+    n = rows.size
+    per = sum(int(np.prod(s.shape[1:])) * s.dtype.itemsize for s in srcs)
+    out_per = split.task.in_channels * 32 * 32 * 4
 
-    def rate(fn) -> float:
-        best = np.inf
-        for _ in range(3):
-            t0 = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - t0)
-        return n / best
+    def batched(rr, reader=split._read_rows, step=batch):
+        def run() -> None:
+            for b in range(0, rr.size, step):   # each output dropped before the next read, as in training
+                reader(rr[b:b + step])
+        return run
 
-    blocks = [s.mmap[rows] if s.mmap is not None else s.ds[np.sort(rows)] for s in srcs]
-
-    def convert() -> None:
-        c0 = 0
-        for s, b in zip(srcs, blocks):
-            c1 = c0 + s.shape[-1]
-            np.multiply(b.transpose(0, 3, 1, 2), (1.0 / std[c0:c1])[:, None, None], out=out[:, c0:c1],
-                        casting="unsafe")
-            c0 = c1
-
-    def row_by_row() -> None:
-        c0 = 0
-        for s in srcs:
-            c1 = c0 + s.shape[-1]
-            s.read_into(np.sort(rows), out, slice(c0, c1), 1.0 / std[c0:c1])
-            c0 = c1
-
-    stages = {
-        "read_into: row by row, scale, cast (1 pass)": rate(row_by_row),
-        "old: gather float64 rows (page cache)": rate(lambda: [s.mmap[rows] if s.mmap is not None else
-                                                          s.ds[np.sort(rows)] for s in srcs]),
-        "old: then convert: scale, cast, transpose": rate(convert),
-        "shift + NaN screen (float32)": rate(lambda: (np.subtract(out, (mean / std).astype(np.float32)
-                                                                  [None, :, None, None], out=out),
-                                                      np.isfinite(out.sum()))),
-        "whole read, 1 thread": rate(lambda: split._read_rows(np.sort(rows))),
-        "whole read, reader threads": rate(lambda: split._read_any(rows)),
-    }
+    _fused.kernel()
+    split._read_rows(rows[:batch])                    # loads / compiles the kernel
+    two = ThreadPoolExecutor(2)
+    halves = (rows[: n // 2], rows[n // 2:])
+    stages = {"fused kernel, random rows": _best_rate(batched(rows), n),
+              "fused kernel, sorted rows": _best_rate(batched(np.sort(rows)), n),
+              "fused kernel, 1024-row window arrays": _best_rate(batched(rows, step=1024), n),
+              "fused kernel, 2 threads": _best_rate(lambda: list(two.map(lambda h: batched(h)(), halves)), n)}
+    faults = {}
+    for name, step in (("fused kernel, random rows", batch), ("fused kernel, 1024-row window arrays", 1024)):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        batched(rows, step=step)()
+        faults[name] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+    _fused.ENABLED = False
+    try:
+        stages["numpy path (no numba), random rows"] = _best_rate(batched(rows), n)
+    finally:
+        _fused.ENABLED = True
+    if mm_srcs and len(mm_srcs) == len(srcs):
+        saved = [s.mmap for s in srcs]
+        try:
+            for name, advice in (("", None), (", MADV_RANDOM", mmap.MADV_RANDOM),
+                                 (", MADV_WILLNEED", mmap.MADV_WILLNEED)):
+                best = np.inf
+                for _ in range(3):                    # a fresh map each time: every page faults once
+                    for s in srcs:
+                        s.mmap = s._try_mmap(s.path, s.ds)
+                        if advice is not None:
+                            s.mmap._mmap.madvise(advice)
+                    t0 = time.perf_counter()
+                    batched(rows)()
+                    best = min(best, time.perf_counter() - t0)
+                stages[f"fused kernel, fresh memory map{name}"] = n / best
+        finally:
+            for s, m in zip(srcs, saved):
+                s.mmap = m
+        copy = _row_copy()
+        if copy is not None:
+            bufs = [np.empty((batch, *s.shape[1:]), s.dtype) for s in srcs]
+            stages["anchor: float64 row copy (numba), no conversion"] = _best_rate(
+                lambda: [copy(s.mmap, rows[b:b + batch], o) for b in range(0, n, batch)
+                         for s, o in zip(srcs, bufs)], n)
+        stages["anchor: sequential read of the map (sum)"] = _best_rate(
+            lambda: [np.asarray(s.mmap[:n]).sum() for s in srcs], n)
+        stages["anchor: sequential read of the map (sum), 2 threads"] = _best_rate(
+            lambda: list(two.map(lambda ab: [np.asarray(s.mmap[ab[0]:ab[1]]).sum() for s in srcs],
+                                 ((0, n // 2), (n // 2, n)))), n)
+    m = min(n, 4096)                       # 160 MiB each way: far beyond the caches
+    src32 = np.ones(m * out_per // 4, np.float32)
+    dst32 = np.empty_like(src32)
+    stages["anchor: numpy float32 copy"] = _best_rate(lambda: np.copyto(dst32, src32), m)
     with h5py.File(split.path, "r") as f:
         ds = [f[k] for k in split.task.keys]
         few = rows[:256]
@@ -205,11 +288,33 @@ def limits(split, batch: int, stream_rate: float, n: int = 2048) -> dict:
             for d in ds:
                 d[int(i)]
         stages["h5py Dataset[i] per sample (no conversion)"] = len(few) / (time.perf_counter() - t0)
-    per = sum(int(np.prod(s.shape[1:])) * s.dtype.itemsize for s in srcs)
-    print(f"what limits streaming ({per / 1024:.0f} KiB of source per patch; batches stream {stream_rate:,.0f}/s):")
+    two.shutdown()
+    traffic = {"anchor: sequential read of the map (sum)": per, "anchor: numpy float32 copy": 2 * out_per,
+               "anchor: sequential read of the map (sum), 2 threads": per,
+               "anchor: float64 row copy (numba), no conversion": 2 * per}
+    print(f"what limits streaming ({per / 1024:.0f} KiB of source, {out_per / 1024:.0f} KiB of float32 per patch; "
+          f"batches stream {stream_rate:,.0f}/s):")
     for name, v in stages.items():
-        print(f"  {name:<44}{v:12,.0f} samples/s  {v * per / 2 ** 30:6.2f} GiB/s of source")
+        moved = traffic.get(name, per + out_per)
+        print(f"  {name:<50}{v:12,.0f} samples/s  {v * moved / 2 ** 30:6.2f} GiB/s moved"
+              + (f"  ({faults[name]:,} page faults per epoch)" if name in faults else ""))
+    stages["minor page faults per epoch"] = faults
     return stages
+
+
+def _row_copy():
+    """A numba loop copying rows of a map (the bare gather), or None without numba."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(nogil=True)
+    def copy(src, rows, out):
+        for i in range(rows.shape[0]):
+            out[i] = src[rows[i]]
+        return 0
+    return copy
 
 
 def main() -> None:
@@ -220,7 +325,8 @@ def main() -> None:
     ap.add_argument("--layout", choices=("gzip", "plain", "both"), default="both",
                     help="gzip: chunked, compressed (synthesize's default); plain: contiguous arrays")
     ap.add_argument("--naive-samples", type=int, default=2048, help="samples timed for the naive loader")
-    ap.add_argument("--repeats", type=int, default=2, help="best of this many epochs for the fast loaders")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="rounds: each loader runs once per round, its best round is reported")
     ap.add_argument("--dir", type=Path, default=None, help="reuse/keep the data here (default: a temp dir in /tmp)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_loader.json")

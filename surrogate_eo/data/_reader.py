@@ -1,18 +1,24 @@
 """Layout checks and fast row access to HDF5 datasets: memory map when possible, slab reads otherwise.
 
 Indexing an ``h5py`` dataset one sample at a time costs a library round trip
-(and, for compressed files, a chunk decompression) per sample. Here rows are
-always requested sorted and unique:
+(and, for compressed files, a chunk decompression) per sample. Here:
 
-- a contiguous, uncompressed dataset (the official So2Sat files, and synthetic
+- a contiguous, unfiltered dataset (the official So2Sat files, and synthetic
   files written with ``compression=None``) is memory-mapped with numpy at the
-  offset HDF5 reports, so a gather is one vectorised copy from the page cache;
-- a chunked or compressed dataset is read as a few contiguous slabs: sorted
-  indices whose gaps are at most a chunk apart are merged into one read, so
-  every chunk is decompressed once per request.
+  byte offset HDF5 reports (:attr:`RowSource.access` ``"memmap"``); rows are
+  gathered in any order straight from the page cache. For float64/float32 rows
+  in native byte order a numba kernel (:mod:`surrogate_eo.data._fused`) does the
+  gather, scale, cast, shift, channels-first transpose and NaN screen in one pass;
+  otherwise numpy does the same in blocks of :data:`NUMPY_BLOCK` rows;
+- a chunked or compressed dataset (``"hdf5"``) is read as a few contiguous slabs:
+  sorted unique indices whose gaps are at most a chunk apart are merged into one
+  read, so every chunk is decompressed once per request.
+
+Both paths give bit-identical float32 values.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +29,17 @@ import numpy as np
 
 from ..errors import DataFormatError
 from ..tasks import NUM_CLASSES
+from . import _fused
+
+_LOG = logging.getLogger(__name__)
 
 #: Shape of one patch per key (channels-last, as stored).
 KEY_SHAPES = {"sen1": (32, 32, 8), "sen2": (32, 32, 10), "label": (NUM_CLASSES,)}
 _LAYOUT = "So2Sat LCZ42 layout: sen1 N×32×32×8, sen2 N×32×32×10, label N×17 one-hot"
 #: Largest number of rows one slab read covers (bounds the temporary buffer).
 MAX_SLAB_ROWS = 4096
+#: Rows gathered per numpy block on the memory-mapped path without numba (a few MiB of float64).
+NUMPY_BLOCK = 32
 #: Fewest rows worth handing to a reader thread.
 MIN_ROWS_PER_THREAD = 256
 _POOL: ThreadPoolExecutor | None = None
@@ -67,6 +78,13 @@ class RowSource:
         File the dataset lives in (for messages and memory mapping).
     ds : h5py.Dataset
         The dataset; its first axis indexes samples.
+
+    Attributes
+    ----------
+    access : {"memmap", "hdf5"}
+        How rows are read: a numpy memory map of the file (contiguous, unfiltered
+        dataset with a known offset) or h5py slab reads (chunked, compressed, or no
+        offset). Also logged at DEBUG level on ``surrogate_eo.data._reader``.
     """
 
     def __init__(self, path: Path, ds) -> None:
@@ -77,12 +95,21 @@ class RowSource:
         self.dtype = ds.dtype
         self.chunk_rows = int(ds.chunks[0]) if ds.chunks else 0
         self.mmap = self._try_mmap(path, ds)
+        self.access = "hdf5" if self.mmap is None else "memmap"
+        if self.mmap is None:
+            how = f"h5py slab reads (chunks of {self.chunk_rows} rows, compression {ds.compression})"
+        else:
+            how = "memory-mapped" + (", fused numba kernel when available" if self.fusable else ", numpy conversion")
+        _LOG.debug("%s:%s %s %s: %s", path, self.name, self.shape, self.dtype, how)
 
     @staticmethod
     def _try_mmap(path: Path, ds) -> np.ndarray | None:
+        """A read-only memory map of ``ds``, or ``None`` when its bytes are not one plain block."""
         if ds.chunks is not None or ds.compression is not None or ds.dtype.kind not in "fiu":
             return None
         try:
+            if ds.id.get_create_plist().get_nfilters() or getattr(ds, "external", None):
+                return None
             offset = ds.id.get_offset()
         except Exception:  # noqa: BLE001 - any failure just disables the fast path
             return None
@@ -90,8 +117,13 @@ class RowSource:
             return None
         try:
             return np.memmap(path, dtype=ds.dtype, mode="r", offset=offset, shape=tuple(ds.shape))
-        except (OSError, ValueError):
+        except (OSError, ValueError):   # e.g. a truncated file: h5py's reads then report it
             return None
+
+    @property
+    def fusable(self) -> bool:
+        """True when the fused kernel can read this dataset (memory-mapped native float64/float32)."""
+        return self.mmap is not None and self.dtype in _fused.DTYPES and self.dtype.isnative
 
     @property
     def random_access(self) -> bool:
@@ -120,44 +152,50 @@ class RowSource:
                 a = e
         return out
 
-    def read_into(self, rows: np.ndarray, out: np.ndarray, channels: slice,
-                  scale: np.ndarray | None = None) -> None:
-        """Copy ``rows`` into ``out[:, channels]`` channels-first, casting to ``out.dtype``.
+    def read_into(self, rows: np.ndarray, out: np.ndarray, channels: slice, scale: np.ndarray | None = None,
+                  shift: np.ndarray | None = None) -> bool:
+        """Write ``float32(rows * scale) - shift`` into ``out[:, channels]``, channels-first.
 
         ``rows`` may be in any order (repeats allowed) when the dataset is memory-mapped, and
-        must be sorted and unique otherwise (see :attr:`mmap`). With ``scale`` (one factor per
-        channel) the values are multiplied on the way, in the same pass.
+        must be sorted and unique otherwise (see :attr:`access`). ``scale`` (one float64
+        factor per channel) is applied in float64 before the cast to ``out.dtype``, ``shift``
+        (one value per channel, ``out.dtype``) after it; either may be ``None``.
+
+        Returns
+        -------
+        bool
+            True when every written value is finite (the caller locates a bad one).
 
         Raises
         ------
         DataFormatError
             When HDF5 cannot read the rows (a truncated or damaged file).
         """
-        def put(dst: np.ndarray, block: np.ndarray) -> None:
-            src = block.transpose(0, 3, 1, 2)
-            if scale is None:
-                dst[...] = src
-            else:
-                np.multiply(src, scale[:, None, None], out=dst, casting="unsafe")
-
         try:
             if self.mmap is not None:
-                # row by row straight from the page cache into its channels-first slot: one pass over
-                # the source, no float64 gather buffer (2-3x the rate of gather-then-convert;
-                # benchmarks/bench_loader.py, "what limits streaming")
-                dst, mm = out[:, channels], self.mmap
-                if scale is None:
-                    for i, r in enumerate(rows.tolist()):
-                        dst[i] = mm[r].transpose(2, 0, 1)
-                else:
-                    s = scale[:, None, None]
-                    for i, r in enumerate(rows.tolist()):
-                        np.multiply(mm[r].transpose(2, 0, 1), s, out=dst[i], casting="unsafe")
-                return
+                fn = _fused.wanted(rows.size) if self.fusable and out.dtype == np.float32 else None
+                c = self.shape[-1]
+                if fn is not None and rows.size and out.flags.c_contiguous and out.shape[0] == rows.size \
+                        and out.shape[2:] == self.shape[1:3] and channels.step in (None, 1) \
+                        and len(range(out.shape[1])[channels]) == c and 0 <= rows.min() \
+                        and rows.max() < self.shape[0]:
+                    return bool(fn(self.mmap, np.ascontiguousarray(rows, dtype=np.int64), out,
+                                   channels.start or 0,
+                                   np.ones(c) if scale is None else np.ascontiguousarray(scale, np.float64),
+                                   np.zeros(c, np.float32) if shift is None
+                                   else np.ascontiguousarray(shift, np.float32)))
+                ok = True
+                for a in range(0, rows.size, NUMPY_BLOCK):   # blocks: no per-row Python, small temporaries
+                    b = a + NUMPY_BLOCK
+                    ok &= _fused.convert_numpy(self.mmap[rows[a:b]], out[a:b, channels], scale, shift)
+                return ok
+            ok = True
             for start, stop, a, b in self.plan(rows):
                 slab = self.ds[start:stop]
                 sel = rows[a:b] - start
-                put(out[a:b, channels], slab if sel.size == stop - start else slab[sel])
+                ok &= _fused.convert_numpy(slab if sel.size == stop - start else slab[sel], out[a:b, channels],
+                                           scale, shift)
+            return ok
         except (OSError, RuntimeError, KeyError) as exc:
             lo, hi = (int(rows.min()), int(rows.max())) if rows.size else (0, 0)
             raise DataFormatError(

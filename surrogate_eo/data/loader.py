@@ -1,9 +1,11 @@
 """Fast torch batches from a :class:`~surrogate_eo.data.So2SatSplit`.
 
-Streaming (``cache=False``): the epoch order is cut into *windows* of a few
-thousand patches; each window is read with one sorted pass (slabs or a
-memory-mapped gather, see :mod:`surrogate_eo.data._reader`), then split into
-batches in the shuffled order. When the file is chunked and compressed, random
+Streaming (``cache=False``): from a memory-mapped file every batch is one read
+in the shuffled order (the fused gather-and-convert pass of
+:mod:`surrogate_eo.data._reader`), a few batches ahead on reader threads, each
+into its own array. From a chunked file the epoch order is cut into *windows*
+of about :data:`WINDOW_BYTES` of source; each window is read with one sorted
+pass of slabs, then split into batches. When the file is chunked and compressed, random
 single rows are expensive, so shuffling permutes *blocks* of one HDF5 chunk of
 consecutive samples and then shuffles samples inside each window (a shuffle
 buffer); every chunk is then decompressed once per epoch. With a memory map
@@ -18,13 +20,15 @@ Torch is imported only when batches are requested.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._imports import require_torch
+from . import _reader
 from .augment import apply_dihedral, random_codes
 from .layout import DataArgumentError
 
@@ -186,16 +190,26 @@ def _generate(torch: Any, split: So2SatSplit, idx: np.ndarray, batch_size: int, 
         return
     order, window = epoch_order(split, idx, batch_size, shuffle=shuffle, seed=seed, block=shuffle_block)
     labels = split.labels
+    if split.random_access:
+        # memory-mapped: every batch is its own read (any order) into its own array, a few in flight
+        # on the reader threads. Batch-sized arrays come back from malloc's free lists; window-sized
+        # ones (over 32 MiB) were fresh pages for the OS to fault in and zero on every window.
+        workers = _reader.read_threads()
+        window, depth, reader = batch_size, workers + 1, split._read_rows
+    else:
+        workers = depth = 1
+        reader = split._read_any
     starts = list(range(0, order.size, window))
-    # one background thread reads the next window while this one is consumed (numpy and h5py
-    # release the GIL while copying); the order of the data does not depend on it
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="so2sat-prefetch") as pool:
-        pending = pool.submit(split._read_any, order[:window]) if starts else None
+    # background threads read the next windows while this one is consumed (numpy, h5py and the
+    # fused kernel release the GIL while copying); the order of the data does not depend on them
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="so2sat-prefetch") as pool:
+        pending = deque(pool.submit(reader, order[w:w + window]) for w in starts[:depth])
         try:
-            for w in starts:
-                xw = pending.result()
-                nxt = w + window
-                pending = pool.submit(split._read_any, order[nxt:nxt + window]) if nxt < order.size else None
+            for k, w in enumerate(starts):
+                xw = pending.popleft().result()
+                if k + depth < len(starts):
+                    nxt = starts[k + depth]
+                    pending.append(pool.submit(reader, order[nxt:nxt + window]))
                 chunk = order[w:w + window]
                 for b in range(0, chunk.size, batch_size):
                     x = xw[b:b + batch_size]
@@ -210,5 +224,5 @@ def _generate(torch: Any, split: So2SatSplit, idx: np.ndarray, batch_size: int, 
                         xt, yt = xt.to(dev, non_blocking=pin), yt.to(dev, non_blocking=pin)
                     yield xt, yt
         finally:
-            if pending is not None:
-                pending.cancel()
+            for p in pending:
+                p.cancel()

@@ -251,25 +251,26 @@ class So2SatSplit:
     def _read_rows(self, rows: np.ndarray, dtype: Any = np.float32, out: np.ndarray | None = None) -> np.ndarray:
         """Patches at ``rows`` in that order (sorted unique unless :attr:`random_access`).
 
-        Channels-first, normalised when ``self.normalise``: the scale is applied while
-        casting, the shift in one more pass, and one reduction screens for NaN/inf (a
-        non-finite sum triggers the exact per-value check). Writes into ``out`` when given.
+        Channels-first, normalised when ``self.normalise``: ``float32(x * (1 / std)) -
+        float32(mean / std)`` per channel in one pass (:meth:`RowSource.read_into`), which also
+        screens for NaN/inf (a non-finite value triggers the exact per-value check). Writes into
+        ``out`` when given.
         """
         if out is None:
             out = np.empty((rows.size, self.task.in_channels, 32, 32), dtype=dtype)
         mean, std = self.stats() if self.normalise else (None, None)
         c0 = 0
         spans = []
+        finite = True
         for key in self.task.keys:
             src = self._source(key)
             c1 = c0 + src.shape[-1]
-            src.read_into(rows, out, slice(c0, c1), None if std is None else 1.0 / std[c0:c1])
+            finite &= src.read_into(rows, out, slice(c0, c1), None if std is None else 1.0 / std[c0:c1],
+                                    None if mean is None else (mean / std).astype(out.dtype)[c0:c1])
             spans.append((key, c0, c1, src.dtype.kind == "f"))
             c0 = c1
-        if any(f for *_, f in spans) and rows.size and not np.isfinite(out.sum()):
+        if not finite and rows.size:
             self._raise_non_finite(rows, out, spans)
-        if mean is not None:
-            out -= (mean / std).astype(out.dtype)[None, :, None, None]
         return out
 
     def _raise_non_finite(self, rows: np.ndarray, out: np.ndarray, spans: list) -> None:

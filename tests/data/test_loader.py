@@ -99,3 +99,27 @@ def test_bad_batch_arguments(synth_plain):
         s.batches(None, 8, shuffle=True, shuffle_block=0)
     with pytest.raises(DataArgumentError, match=r"index 64 out of range for val \(validation.h5\) with 64 patches"):
         s.batches([1, 64], 8, shuffle=False)
+
+
+def test_memmap_stream_reads_each_batch_into_its_own_array(synth_plain, monkeypatch):
+    """Memory-mapped streaming: one read per batch, in order, a few ahead; each batch its own array;
+    the same tensors as the chunked file's window reads; stopping early leaves no thread behind."""
+    import threading
+
+    s = open_split(synth_plain, "train")
+    assert s.random_access
+    reads = []
+    real = s._read_rows
+    monkeypatch.setattr(s, "_read_rows", lambda rows, *a, **k: reads.append(rows.copy()) or real(rows, *a, **k))
+    order, _ = loader_mod.epoch_order(s, np.arange(len(s)), 48, shuffle=True, seed=5)
+    batches = list(s.batches(None, 48, shuffle=True, seed=5))
+    assert [r.size for r in reads] == [48, 48, 48, 16]
+    np.testing.assert_array_equal(np.concatenate(reads), order)
+    assert len({x.numpy().__array_interface__["data"][0] for x, _ in batches}) == len(batches)
+    ref_x, ref_y = s.read(order)
+    np.testing.assert_array_equal(torch.cat([x for x, _ in batches]).numpy(), ref_x)
+    np.testing.assert_array_equal(torch.cat([y for _, y in batches]).numpy(), ref_y)
+    gen = s.batches(None, 16, shuffle=True, seed=5)
+    next(gen)
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("so2sat-prefetch")]
