@@ -20,8 +20,12 @@ warm, then measures samples per second over shuffled epochs (batch 256):
 Targets (issue 13): batches >= 20x naive and >= 0.5x in-memory tensors. Prints a
 table of ratios measured in one process and writes them, with the stages that bound
 streaming and the load average, to ``benchmarks/results/bench_loader.json``; no asserts.
+Then it renders the measured part of docs/data.md's loader section from that JSON
+(``docs_block``, in ``_loader_docs.py``) into its generated block (not with ``--no-docs``;
+``--docs-only`` re-renders the block from the JSON and measures nothing).
 
-Usage: ``python benchmarks/bench_loader.py [--n 50000] [--layout both|plain|gzip] [--dir DIR]``
+Usage: ``python benchmarks/bench_loader.py [--n 50000] [--layout both|plain|gzip] [--dir DIR]
+[--no-docs | --docs-only]``
 """
 from __future__ import annotations
 
@@ -30,12 +34,20 @@ import json
 import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _docs import replace_block  # noqa: E402
+from _loader_docs import docs_block  # noqa: E402,F401  (re-exported: evaluation/check_generated.py renders with it)
+
+#: The docs page whose loader section carries this benchmark's generated block.
+DOC = Path(__file__).resolve().parents[1] / "docs" / "data.md"
 
 
 def _naive_rate(path: Path, key: str, mean: np.ndarray, std: np.ndarray, batch: int, samples: int, seed: int,
@@ -209,6 +221,9 @@ def limits(split, batch: int, stream_rate: float, n: int = 20_000) -> dict:
       a sequential read of the memory map (sum: reads only; on one and two threads), and
       numpy's float32 copy (bytes read + written per second);
     - h5py ``Dataset[i]`` per sample (what the naive loader pays before its torch work).
+
+    On a chunked (gzip) file each batch's rows are read sorted, as its reader requires, through
+    h5py slabs (the "fused kernel" stages then time that path; the memory-map stages are skipped).
     """
     import mmap
 
@@ -223,14 +238,16 @@ def limits(split, batch: int, stream_rate: float, n: int = 20_000) -> dict:
     per = sum(int(np.prod(s.shape[1:])) * s.dtype.itemsize for s in srcs)
     out_per = split.task.in_channels * 32 * 32 * 4
 
+    order = (lambda r: r) if split.random_access else np.sort   # a chunked file's reader needs sorted rows
+
     def batched(rr, reader=split._read_rows, step=batch):
         def run() -> None:
             for b in range(0, rr.size, step):   # each output dropped before the next read, as in training
-                reader(rr[b:b + step])
+                reader(order(rr[b:b + step]))
         return run
 
     _fused.kernel()
-    split._read_rows(rows[:batch])                    # loads / compiles the kernel
+    split._read_rows(order(rows[:batch]))             # loads / compiles the kernel
     two = ThreadPoolExecutor(2)
     halves = (rows[: n // 2], rows[n // 2:])
     stages = {"fused kernel, random rows": _best_rate(batched(rows), n),
@@ -317,6 +334,12 @@ def _row_copy():
     return copy
 
 
+def write_docs(result: Path, doc: Path = DOC) -> None:
+    """Render the results JSON at ``result`` into the generated block of ``doc`` (docs/data.md)."""
+    replace_block(doc, Path(__file__).name, docs_block(json.loads(result.read_text(encoding="utf-8"))))
+    print(f"wrote the generated block of {doc} from {result}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=50_000, help="training patches to generate (default 50000)")
@@ -330,7 +353,13 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="reuse/keep the data here (default: a temp dir in /tmp)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_loader.json")
+    ap.add_argument("--no-docs", action="store_true", help="do not write the results into docs/data.md")
+    ap.add_argument("--docs-only", action="store_true",
+                    help="measure nothing: re-render docs/data.md's block from the JSON at --out")
     args = ap.parse_args()
+    if args.docs_only:
+        write_docs(args.out)
+        return
 
     import torch
 
@@ -338,7 +367,7 @@ def main() -> None:
     layouts = ("plain", "gzip") if args.layout == "both" else (args.layout,)
     base = args.dir or Path(tempfile.mkdtemp(prefix="bench_loader_", dir="/tmp"))
     load0 = os.getloadavg()
-    res = {"batch_size": args.batch_size, "task": args.task, "torch_threads": args.threads}
+    res = {"batch_size": args.batch_size, "task": args.task, "torch_threads": args.threads, "cpus": os.cpu_count()}
     try:
         for layout in layouts:
             res[layout] = bench(base / layout, layout == "gzip", args)
@@ -347,6 +376,8 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(res, indent=1) + "\n")
         print(f"wrote {args.out}")
+        if not args.no_docs:
+            write_docs(args.out)
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)
