@@ -6,11 +6,14 @@
    walk (``surrogates/_walk.py``), on the libraries (the old path), and from a prediction table;
    tuple and string. Targets (issue 13): p50 <= 50 us for XGBoost (500 trees), <= 150 us for the
    xgb+lgb ensemble. The anchor is ``booster.inplace_predict`` of one *prebuilt* feature row.
-2. Crossover: exported trees vs library for batches of 1..4096 rows (sets ``_compiled.MAX_ROWS``
-   for the numpy walk and ``_compiled.JIT_MAX_ROWS`` for the kernel).
+2. Crossover: exported trees vs library for batches of 1..10,000 rows (sets ``_compiled.MAX_ROWS``
+   for the numpy walk and ``_compiled.JIT_MAX_ROWS`` for the kernels), and the tree-major kernel
+   vs the row-block kernel for 1..64 rows (sets ``_walk.ROW_KERNEL_ROWS``).
 3. Throughput on 10,000 archs given as ints or strings vs ``booster.inplace_predict`` on the same
-   features prebuilt, for ``nb201`` (string table) and ``eo`` (28.7 M archs: batch token parsing,
-   ``surrogates/_strings.py``). Target: >= 1.0x.
+   features prebuilt, for ``nb201`` (string table) and ``eo`` (28.7 M archs: one-pass token
+   parsing, ``surrogates/_strings.py``; fast feature blocks, ``surrogates/_fill.py``). Target:
+   >= 1.0x. Then the ``eo`` stages one by one (parse, canonicalise, featurise, walk) and the same
+   comparison with the library and the kernel on 2 threads.
 4. Cost at load: exporting the trees of each model.
 
 The models are an XGBoost benchmark (500 trees, default features) fitted on 10 % of
@@ -18,7 +21,7 @@ NAS-Bench-201 CIFAR-10 (a toy target when the table is absent) and the 6-member
 xgb+lgb ensemble on the same data; for ``eo`` an XGBoost model on 1,500 toy-target archs.
 Results go to ``benchmarks/results/bench_predict.json`` (with the load average during the run).
 
-Run: ``python benchmarks/bench_predict.py [--n 10000] [--threads 1] [--repeats 5] [--calls 2000]``
+Run: ``python benchmarks/bench_predict.py [--n 10000] [--threads 1] [--repeats 9] [--calls 2000]``
 """
 from __future__ import annotations
 
@@ -32,8 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from surrogate_eo.spaces import get_space
-from surrogate_eo.surrogates import Benchmark, Entry, _compiled, _jit, make_model
+from surrogate_eo.surrogates import Benchmark, Entry, _compiled, _jit, _walk, make_model
 from surrogate_eo.surrogates._query import compile_entry_model
+from surrogate_eo.surrogates.canonical import canonical_representatives
 
 OUT = Path(__file__).parent / "results" / "bench_predict.json"
 
@@ -123,11 +127,81 @@ def _under(how: str, fn):
     return run
 
 
+def row_kernel_crossover(bench, bench_ens, X: np.ndarray, calls: int) -> dict:
+    """Row-block kernel / tree-major kernel time on the exported trees for small batches (sets ROW_KERNEL_ROWS)."""
+    print(f"\n   row-block / tree-major kernel time (< 1: row-block wins); switch now at "
+          f"ROW_KERNEL_ROWS={_walk.ROW_KERNEL_ROWS}")
+    saved = _walk.ROW_KERNEL_ROWS
+    out: dict = {}
+    try:
+        for n in (1, 2, 4, 8, 16, 32, 64):
+            rows = [np.ascontiguousarray(X[a:a + n]) for a in range(0, 50 * n, n)]
+            line = {}
+            for name, b in (("xgb", bench), ("ensemble", bench_ens)):
+                trees = b._query.compiled(b.entries[0])[0]
+                t = {}
+                for how, at in (("rows", 1), ("tree", 10 ** 9)):
+                    _walk.ROW_KERNEL_ROWS = at
+                    t[how] = _latency(trees.predict_groups, rows, max(20, calls // 4))[0]
+                line[name] = t["rows"] / t["tree"]
+            out[n] = line
+            print(f"  n={n:<3} " + "   ".join(f"{k} {v:5.2f}" for k, v in line.items()))
+    finally:
+        _walk.ROW_KERNEL_ROWS = saved
+    return out
+
+
+def eo_stages(ebench, emodel, eq: np.ndarray, estr: list, EX: np.ndarray, repeats: int) -> dict:
+    """The eo query path of 10,000 archs stage by stage (best of ``repeats``, interleaved), in ms."""
+    eo, f = ebench.space, emodel.featurizer_
+    trees = ebench._query.compiled(ebench.entries[0])[0]
+    reps = canonical_representatives(eo, eq)
+    fns = {"raw booster.inplace_predict(X prebuilt)": lambda: emodel.booster_.inplace_predict(EX),
+           "strings -> ints (token path)": lambda: ebench._query.as_batch(estr),
+           "canonicalise": lambda: canonical_representatives(eo, eq),
+           "featurise (fast blocks)": lambda: f.compute(reps),
+           "featurise (reference blocks)": lambda: f.reference(reps)}
+    if _jit.loaded():
+        fns["walk (row-block kernel, 1 thread)"] = lambda: trees.predict_groups(EX, 1)
+    fns["bench.predict(ints)"] = lambda: ebench.predict(eq)
+    fns["bench.predict(strings)"] = lambda: ebench.predict(estr)
+    best = _best_interleaved(fns, repeats)
+    raw = best["raw booster.inplace_predict(X prebuilt)"]
+    print(f"\n   eo, {len(eq):,} archs, stage by stage (best of {repeats}; share of the raw call):")
+    for k, v in best.items():
+        print(f"  {k:<46} {v * 1e3:9.2f} ms   {v / raw:6.2f}")
+    return {k: v * 1e3 for k, v in best.items()}
+
+
+def eo_threads(eo, emodel, eq: np.ndarray, estr: list, EX: np.ndarray, repeats: int) -> dict:
+    """eo at 10,000 archs with the model on 1 and 2 threads: library (nthread) and kernel (row chunks)."""
+    omp = os.environ.get("OMP_NUM_THREADS")
+    print("\n5. eo, model on k threads: raw inplace_predict(nthread=k) vs bench.predict (kernel on k threads)"
+          + (f"; NOTE: OMP_NUM_THREADS={omp} caps XGBoost's threads, run without it" if omp else ""))
+    out: dict = {"OMP_NUM_THREADS": omp}
+    saved = emodel.n_jobs
+    try:
+        for k in (1, 2):
+            emodel.set_params(n_jobs=k)
+            emodel.booster_.set_param({"nthread": k})
+            b = Benchmark(eo, [Entry("so2sat-s2", "val_acc", None, emodel)])
+            b.predict(eq[:2])
+            t = _best_interleaved({"raw": lambda: emodel.booster_.inplace_predict(EX),
+                                   "ints": lambda: b.predict(eq), "strings": lambda: b.predict(estr)}, repeats)
+            out[k] = {name: [v * 1e3, t["raw"] / v] for name, v in t.items()}
+            print(f"  threads={k}: raw {t['raw'] * 1e3:7.2f} ms   ints {t['ints'] * 1e3:7.2f} ms "
+                  f"({t['raw'] / t['ints']:.2f}x)   strings {t['strings'] * 1e3:7.2f} ms ({t['raw'] / t['strings']:.2f}x)")
+    finally:
+        emodel.set_params(n_jobs=saved)
+        emodel.booster_.set_param({"nthread": saved})
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
@@ -210,12 +284,12 @@ def main(argv: list[str] | None = None) -> None:
 
     # -------------------------------------------------------------- crossover
     print(f"\n2. crossover, bench.predict of n archs: exported trees / library time (< 1: exported wins); "
-          f"switch now at MAX_ROWS={_compiled.MAX_ROWS} (numpy walk, multi-threaded models), "
-          f"JIT_MAX_ROWS={_compiled.JIT_MAX_ROWS} (kernel, one-thread models)")
+          f"switch now at MAX_ROWS={_compiled.MAX_ROWS} (numpy walk), "
+          f"JIT_MAX_ROWS={_compiled.JIT_MAX_ROWS} (kernels; None = every size)")
     saved = _compiled.MAX_ROWS, _compiled.JIT_MAX_ROWS
     _compiled.MAX_ROWS = _compiled.JIT_MAX_ROWS = 10 ** 9
     res["crossover"] = {}
-    for n in (1, 4, 16, 64, 256, 1024, 4096):
+    for n in (1, 4, 16, 64, 256, 1024, 4096, 10_000):
         if n > len(query):
             break
         qn = [query[a:a + n] for a in np.linspace(0, len(query) - n, 8).astype(int)]
@@ -228,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
         res["crossover"][n] = line
         print(f"  n={n:<5} " + "   ".join(f"{k} {v:5.2f}" for k, v in line.items()))
     _compiled.MAX_ROWS, _compiled.JIT_MAX_ROWS = saved
+    if res["jit"]:
+        res["row_kernel"] = row_kernel_crossover(bench, bench_ens, X, args.calls)
 
     # ------------------------------------------------------------- throughput
     lib = _under("library", lambda f: f())
@@ -238,12 +314,16 @@ def main(argv: list[str] | None = None) -> None:
     eq = eo.sample(args.n, seed=1)
     estr = eo.to_strings(eq)
     EX = emodel.featurizer_.transform(eq)
-    np.testing.assert_allclose(ebench.predict(estr), emodel.booster_.inplace_predict(EX), rtol=1e-6)
+    np.testing.assert_array_equal(ebench.predict(estr), emodel.booster_.inplace_predict(EX))   # to the bit
+    np.testing.assert_array_equal(ebench.predict(eq), emodel.booster_.inplace_predict(EX))
     tbench = Benchmark(space, [Entry("cifar10", "test_acc", None, model)]).precompute(True)
     tbench.predict(query[:1])
     # every variant of one space is timed round-robin (best of the repeats): a load spike from other
     # jobs on the machine then hits all of them alike instead of one
-    nb = _best_interleaved({"raw": lambda: booster.inplace_predict(X), "ints": lambda: bench.predict(query),
+    X_fresh = np.array(X, copy=True)           # the same features in a fresh array: the raw anchor on both
+    nb = _best_interleaved({"raw": lambda: booster.inplace_predict(X),
+                            "raw (fresh array)": lambda: booster.inplace_predict(X_fresh),
+                            "ints": lambda: bench.predict(query),
                             "strings": lambda: bench.predict(strings),
                             "ints lib": lambda: lib(lambda: bench.predict(query)),
                             "strings lib": lambda: lib(lambda: bench.predict(strings)),
@@ -264,6 +344,7 @@ def main(argv: list[str] | None = None) -> None:
           f"(target >= 1.0x); shipped path for this size and {args.threads} thread(s): {path}")
     res["throughput_ms"] = {"shipped path": path}
     for label, t, ref in [("nb201 raw booster.inplace_predict(X prebuilt)", t_raw, t_raw),
+                          ("nb201 raw, same call on a copy of X (noise floor)", nb["raw (fresh array)"], t_raw),
                           ("nb201 bench.predict(ints)", t_int, t_raw),
                           ("nb201 bench.predict(strings)", t_str, t_raw),
                           ("nb201 bench.predict(ints), library", t_lib, t_raw),
@@ -279,6 +360,8 @@ def main(argv: list[str] | None = None) -> None:
                           ("eo strings parsed: space.from_strings", t_espace, t_eraw)]:
         res["throughput_ms"][label] = [t * 1e3, ref / t]
         print(f"  {label:<46} {t * 1e3:9.2f} ms   {ref / t:8.2f}x")
+    res["eo_stages_ms"] = eo_stages(ebench, emodel, eq, estr, EX, args.repeats)
+    res["threads_ms"] = eo_threads(eo, emodel, eq, estr, EX, args.repeats)
     res["load_average"] = {"start": load0, "end": os.getloadavg()}
     print(f"\nload average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores)")
     args.out.parent.mkdir(parents=True, exist_ok=True)

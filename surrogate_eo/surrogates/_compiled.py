@@ -13,8 +13,8 @@ installed, a level-by-level numpy walk otherwise). This module decides when:
   surrogates); the export is made on a model's :data:`COMPILE_AFTER`-th small call;
 - :func:`enabled` is the switch by batch size: up to :func:`max_rows` rows are
   walked here, larger batches go to the library (measured crossover,
-  ``benchmarks/bench_predict.py``: the numpy walk wins up to a few dozen rows, the
-  compiled kernel up to about a thousand against a one-thread library);
+  ``benchmarks/bench_predict.py``: the numpy walk wins up to a few dozen rows; the
+  compiled kernels win at every size, on as many threads as the library would use);
 - :func:`library_only` sends every prediction to the libraries (the load-time probe).
 
 >>> import numpy as np
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -49,12 +50,12 @@ __all__ = ["CompiledTrees", "from_forest_arrays", "from_lightgbm", "from_xgboost
 #: crossover (``benchmarks/bench_predict.py``, 500-tree XGBoost and the 6-member xgb+lgb ensemble,
 #: 1 thread, ``benchmarks/results/bench_predict.json``): the library wins from 32-64 rows on.
 MAX_ROWS = 32
-#: The same switch for the compiled (numba) walk of one-thread models (``n_jobs=1``, the default):
-#: measured kernel / library time 0.71 (XGBoost) and 0.44 (ensemble) at 256 rows, about 1.0 from
-#: 1,024 rows on (``benchmarks/results/bench_predict.json``). Models whose library runs several
-#: threads keep :data:`MAX_ROWS` (the library's threads may win sooner; not measurable on the
-#: 2-core development machine).
-JIT_MAX_ROWS = 1024
+#: The same switch once the compiled kernels are loaded: ``None`` = no limit. With the row-block
+#: kernel (``_jit.row_kernel``), ``bench.predict`` of 10,000 archs takes 0.44 (500-tree XGBoost) and
+#: 0.17 (xgb+lgb ensemble) of the library path's time, and under half of it at every size measured
+#: from 1 row up (``crossover`` in ``benchmarks/results/bench_predict.json``); models whose library runs ``n_jobs``
+#: threads get as many kernel threads over row chunks.
+JIT_MAX_ROWS: int | None = None
 #: A model's first few small-batch calls use the library; the export (~0.1 s for 500 trees) is
 #: made on this call, so fitting loops that predict once never pay for it.
 COMPILE_AFTER = 3
@@ -112,15 +113,25 @@ def library_only() -> Iterator[None]:
 def max_rows(threads: int = 1) -> int:
     """Largest batch walked here for a model whose library runs ``threads`` threads.
 
-    :data:`MAX_ROWS` for the numpy walk and for multi-threaded models; :data:`JIT_MAX_ROWS`
-    for one-thread models once the compiled kernel is loaded.
+    :data:`MAX_ROWS` for the numpy walk; :data:`JIT_MAX_ROWS` (no limit when ``None``) once the
+    compiled kernels are loaded, which then split large batches over ``threads`` threads.
     """
-    return JIT_MAX_ROWS if threads <= 1 and _jit.loaded() else MAX_ROWS
+    if not _jit.loaded():
+        return MAX_ROWS
+    return sys.maxsize if JIT_MAX_ROWS is None else JIT_MAX_ROWS
 
 
 def enabled(n_rows: int, threads: int = 1) -> bool:
-    """Whether a batch of ``n_rows`` should be walked here rather than by the library."""
-    return n_rows <= max_rows(threads) and not _LIBRARY_ONLY.get()
+    """Whether a batch of ``n_rows`` should be walked here rather than by the library.
+
+    A batch too large for the numpy walk counts towards loading the kernels
+    (:func:`~surrogate_eo.surrogates._jit.note_rows`).
+    """
+    if _LIBRARY_ONLY.get():
+        return False
+    if n_rows > MAX_ROWS and not _jit.loaded():
+        _jit.note_rows(n_rows)
+    return n_rows <= max_rows(threads)
 
 
 def threads_of(model: Any) -> int:
@@ -149,4 +160,4 @@ def small_batch(model: SurrogateLike, X: np.ndarray) -> np.ndarray | None:
     trees = compile_model(model)
     if trees is None or X.shape[1] != trees.n_features or np.isnan(X).any():
         return None
-    return trees.predict(X)
+    return trees.predict(X, threads_of(model))

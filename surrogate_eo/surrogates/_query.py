@@ -5,15 +5,17 @@ benchmark this keeps:
 
 - the entry answering each ``(task, metric, epoch)`` (resolved once);
 - string → architecture: for finite spaces (``nb201``) a dict of every arch's
-  string, built on the first string query; otherwise batch parsing by token
-  lookup (:mod:`~surrogate_eo.surrogates._strings`; strings not in canonical
+  string, built on the first string query; otherwise one-pass batch parsing by
+  token lookup (:mod:`~surrogate_eo.surrogates._strings`; strings not in canonical
   form are parsed, and checked, by the space);
 - a tuple of Python ints is checked here against the space's dims (cheaper than
   :meth:`SearchSpace.as_batch`), and for finite spaces features come straight from
-  the featurizer's table of every arch;
+  the featurizer's table of every arch (other spaces: its fast blocks,
+  :mod:`~surrogate_eo.surrogates._fill`);
 - the compiled trees of each entry (:mod:`~surrogate_eo.surrogates._compiled`),
   used for batches up to :func:`~surrogate_eo.surrogates._compiled.max_rows`
-  rows (larger ones go to the library, which is as fast there);
+  rows (every size once the numba kernels are loaded; otherwise larger batches
+  go to the library);
 - optionally (:meth:`Benchmark.precompute`) a table of every arch's prediction
   for finite spaces: ``True`` builds it on an entry's next query, ``"auto"``
   once an entry has been asked for as many archs as the space holds (at most
@@ -28,6 +30,8 @@ when the benchmark was saved.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -137,21 +141,29 @@ class QueryPath:
             i = self._strings.get(texts[0])
             if i is not None:
                 return self._all[i:i + 1]                          # a read-only view: nothing to copy
-        if not all(isinstance(t, str) for t in texts):
-            return space.as_batch(texts)[0]
-        if self.finite:
+        if self.finite:                      # every string of the space is a key of one dict
             if self._strings is None or self._all is None:
                 self._strings = {s: i for i, s in enumerate(space.to_strings(self._every_arch()))}
-            get = self._strings.get
-            idx = [get(t, -1) for t in texts]
-            if -1 not in idx:
-                return self._all[idx]  # type: ignore[index]
-            miss = [t for t, i in zip(texts, idx) if i < 0]
-            parsed = space.index(space.from_strings(miss))          # raises on a bad string
-            it = iter(parsed.tolist())
-            return self._all[[i if i >= 0 else next(it) for i in idx]]  # type: ignore[index]
+            try:
+                idx = np.fromiter(map(self._strings.get, texts, itertools.repeat(-1)), dtype=np.int64,
+                                  count=len(texts))
+            except TypeError:                # an unhashable entry (a vector given as a list):
+                idx = None                   # the space says what is wrong (outside this handler)
+            if idx is None:
+                return space.as_batch(texts)[0]
+            miss = np.flatnonzero(idx < 0)
+            if len(miss):
+                if not all(isinstance(texts[i], str) for i in miss):
+                    return space.as_batch(texts)[0]
+                idx[miss] = space.index(space.from_strings([texts[i] for i in miss]))   # raises on a bad string
+            return self._all[idx]
         if self._parser is None or self._parser.space is not space:
             self._parser = StringParser(space)
+        fast = self._parser.fast(texts)      # all in canonical layout: one pass, no per-string Python
+        if fast is not None:
+            return fast
+        if not all(isinstance(t, str) for t in texts):
+            return space.as_batch(texts)[0]
         return self._parser.parse(texts)
 
     # ------------------------------------------------------------ predict
@@ -179,19 +191,16 @@ class QueryPath:
         X = table[batch @ radix] if table is not None else featurizer.transform_valid(batch)
         if mf_epoch is not None:
             X = np.concatenate([X, np.full((len(X), 1), np.log(mf_epoch), dtype=np.float32)], axis=1)
-        elif table is None and np.isnan(X).any():   # a feature table is checked once, when first taken
+        # NaN (XGBoost's "missing") goes to the library. A feature table is checked once, when first
+        # taken; a featurizer that says its features are finite (counts, one-hots, choice values) is
+        # not checked per batch (a full scan of X: ~3 ms for 10,000 eo rows).
+        if (table is None or mf_epoch is not None) and not getattr(featurizer, "finite", False) \
+                and np.isnan(X).any():
             return None
-        if mf_epoch is not None and np.isnan(X).any():
-            return None
-        out = trees.predict_groups(X)
+        out = trees.predict_groups(X, self._threads(entry))
         if not multi:
             return out[0], np.zeros(len(batch))
-        k = len(out)
-        mean = np.add.reduce(out, axis=0) / k                  # np.mean / np.std(ddof=1), without their
-        if k < 2:                                              # per-call overhead (~15 us for one row)
-            return mean, np.zeros(len(batch))
-        dev = out - mean
-        return mean, np.sqrt(np.add.reduce(dev * dev, axis=0) / (k - 1))
+        return _mean_std(out)
 
     def _threads(self, entry: Entry) -> int:
         """Library threads of an entry's model (:func:`~surrogate_eo.surrogates._compiled.threads_of`), cached."""
@@ -228,6 +237,25 @@ class QueryPath:
         std.setflags(write=False)
         self._table[(id(entry), mf_epoch)] = (entry.model, mean, std)
         return mean, std
+
+
+def _mean_std(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (ddof=1; 0 for one member) over the members (rows) of ``out``.
+
+    Like ``np.mean`` / ``np.std(ddof=1)`` (members summed in order) without their per-call
+    overhead; one arch is summed in Python floats (six numpy calls cost ~15 us, this ~2 us).
+    """
+    k, n = out.shape
+    if n == 1:
+        v = out[:, 0].tolist()
+        m = sum(v) / k
+        sd = math.sqrt(sum((x - m) * (x - m) for x in v) / (k - 1)) if k > 1 else 0.0
+        return np.array([m]), np.array([sd])
+    mean = np.add.reduce(out, axis=0) / k
+    if k < 2:
+        return mean, np.zeros(n)
+    dev = out - mean
+    return mean, np.sqrt(np.add.reduce(dev * dev, axis=0) / (k - 1))
 
 
 def compile_entry_model(model: SurrogateLike) -> tuple[_compiled.CompiledTrees, Any, bool] | None:

@@ -24,11 +24,24 @@ Split rules are unified as *go right when* ``x >= t`` (see
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
 from . import _jit
+
+#: Batches of at least this many rows use the row-block kernel. Measured against the tree-major
+#: kernel (``benchmarks/bench_predict.py``, ``row_kernel`` in its results): time ratio 2.7 (XGBoost) /
+#: 3.2 (ensemble) at 1 row, 1.3 / 1.05 at 4 rows, 0.89 / 0.74 at 8 rows, 0.75 / 0.55 at 32 rows.
+ROW_KERNEL_ROWS = 8
+#: Rows each thread gets at least, when a model's library would run several threads: a chunk then
+#: walks for ~6 ms (500 trees), far above the thread hand-off. On 2 free cores ``bench.predict``
+#: of 10,000 eo archs went from 34.3 ms (1 thread) to 21.8 ms, XGBoost's own call from 75.4 to
+#: 39.2 ms (``threads_ms`` in ``benchmarks/results/bench_predict.json``).
+ROWS_PER_THREAD = 2048
 
 
 class CompiledTrees:
@@ -69,6 +82,7 @@ class CompiledTrees:
         self.n_trees, self.n_groups = len(self.parts["roots"]), len(self.parts["scale"])
         self._ready = False
         self._calls = 0
+        self._rows: tuple[np.ndarray, ...] | None = None
 
     def _prepare(self) -> None:
         """Build the walking layout (once, on the first prediction)."""
@@ -124,14 +138,63 @@ class CompiledTrees:
         self._only32 = len(self._g64) == 0 and np.array_equal(self._g32, np.arange(self.n_groups))
         slot_group = np.full(self.n_trees, -1, dtype=np.int64)          # per walk slot: its float64 group
         slot_group[rank] = np.where(f32[g], -1, g)
-        # the compiled walk's node records (test, left, right) in int32, plain ids (see _jit)
-        rec = np.stack([cond, left, right], axis=1).astype(np.int32)
+        # the compiled walk's node records (test, left, right), plain ids (see _jit)
+        # (flat, uint32: the kernel indexes without negative-index checks)
+        rec = np.stack([cond, left, right], axis=1).astype(np.uint32).reshape(-1)
         value_j = np.concatenate([val, p["base"][self._g32], [0.0]])
-        start_j = np.concatenate([new[p["roots"][order]], n_nodes + np.arange(n_extra)]).astype(np.int32)
+        start_j = np.concatenate([new[p["roots"][order]], n_nodes + np.arange(n_extra)]).astype(np.uint32)
         self._jit_layout = (self._ufeat.astype(np.int64), self._uthr, rec, start_j,
                             np.asarray(self._levels, dtype=np.int64), value_j, value_j.astype(np.float32),
-                            self._idx32, self._g32.astype(np.int64), f32, slot_group, p["scale"], p["base"])
+                            self._idx32.astype(np.uint32), self._g32.astype(np.int64), f32, slot_group,
+                            p["scale"], p["base"])
         self._ready = True
+
+    def row_layout(self) -> tuple[np.ndarray, ...]:
+        """Arrays of :func:`~surrogate_eo.surrogates._jit.row_kernel` (built once, on the first large batch).
+
+        Nodes are renumbered tree by tree, breadth first, so a node's two children are
+        adjacent (right = left + 1) and a tree's nodes share a few cache lines; a leaf
+        names itself as left child and tests the extra, always-false test. Tests are
+        stored as ``u * block`` (their offset in the kernel's outcome table). Ids are uint32
+        (the kernel's unsigned indexing); ``()`` for a forest too large for them.
+        """
+        if self._rows is not None:
+            return self._rows
+        p = self.parts
+        left, right, roots = p["left"], p["right"], p["roots"]
+        n_nodes = len(left)
+        levels, owners = [], []
+        cur, own = roots.astype(np.int64), np.arange(len(roots))
+        while cur.size:                                   # breadth first: a level's children in pairs
+            levels.append(cur)
+            owners.append(own)
+            inner = left[cur] != cur
+            cur, own = np.stack([left[cur[inner]], right[cur[inner]]], axis=1).reshape(-1), np.repeat(own[inner], 2)
+        depth = np.zeros(len(roots), dtype=np.int64)
+        for k, own in enumerate(owners):
+            depth[own] = k
+        old = np.concatenate(levels)[np.argsort(np.concatenate(owners), kind="stable")]   # tree-major
+        new = np.empty(n_nodes, dtype=np.int64)
+        new[old] = np.arange(len(old))
+        feat, thr = p["feature"][old], p["threshold"][old]
+        srt = np.lexsort((thr, feat))
+        fresh = np.ones(len(old), dtype=bool)
+        fresh[1:] = (feat[srt][1:] != feat[srt][:-1]) | (thr[srt][1:] != thr[srt][:-1])
+        cond = np.empty(len(old), dtype=np.int64)
+        cond[srt] = np.cumsum(fresh) - 1
+        ufeat, uthr = feat[srt][fresh], thr[srt][fresh]
+        leaf = left[old] == old
+        block = _jit.BLOCK
+        test = np.where(leaf, len(ufeat), cond) * block
+        lft = np.where(leaf, np.arange(len(old)), new[left[old]])
+        val = p["value"][old]
+        if max(len(old), (len(ufeat) + 1) * block) >= 2 ** 32:   # pragma: no cover - beyond uint32 ids
+            self._rows = ()
+            return self._rows
+        self._rows = (ufeat.astype(np.int64), uthr, test.astype(np.uint32), lft.astype(np.uint32),
+                      new[roots].astype(np.uint32), depth, p["group"].astype(np.int64), val,
+                      val.astype(np.float32), p["float32"], p["scale"], p["base"], block)
+        return self._rows
 
     # ---------------------------------------------------------------- combine
     @classmethod
@@ -177,12 +240,14 @@ class CompiledTrees:
             node[:m] = ch[sub + dec[cond[sub] * n + rows]]
         return node
 
-    def predict_groups(self, X: np.ndarray) -> np.ndarray:
+    def predict_groups(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """Output of every group for every row, shape ``(n_groups, n)`` float64.
 
-        Uses the compiled kernel of :mod:`~surrogate_eo.surrogates._jit` when it is
-        available and wanted (:func:`~surrogate_eo.surrogates._jit.wanted`), else the
-        numpy walk; both give the same numbers (float32 groups bit for bit, float64
+        Uses the compiled kernels of :mod:`~surrogate_eo.surrogates._jit` when they are
+        available and wanted (:func:`~surrogate_eo.surrogates._jit.wanted`): batches of
+        at least :data:`ROW_KERNEL_ROWS` rows go to the row-block kernel, on up to
+        ``threads`` threads (row chunks of at least :data:`ROWS_PER_THREAD`); else the
+        numpy walk. All give the same numbers (float32 groups bit for bit, float64
         groups to rounding).
         """
         self._calls += 1
@@ -195,8 +260,13 @@ class CompiledTrees:
                 raise ValueError(f"expected rows of {self.n_features} features; got shape {X.shape}")
             if X.dtype != np.float32 and X.dtype != np.float64:
                 X = X.astype(np.float64)
+            X = np.ascontiguousarray(X)
             out = np.empty((self.n_groups, len(X)))
-            walk_sum(np.ascontiguousarray(X), *self._jit_layout, out)
+            walk_rows = _jit.row_kernel() if len(X) >= ROW_KERNEL_ROWS else None
+            if walk_rows is None or not self.row_layout():
+                walk_sum(X, *self._jit_layout, out)
+            else:
+                _run_rows(walk_rows, X, self.row_layout(), out, threads)
             return out
         node = self._walk(X)
         if len(self._g32):   # XGBoost's own order and precision: base, then tree 0, 1, ... in float32
@@ -213,9 +283,44 @@ class CompiledTrees:
             out[self._g64] = self._w64 @ self._value64[node] + self._base64
         return out
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """Output of a one-group forest (one model), shape ``(n,)``."""
-        return self.predict_groups(X)[0]
+        return self.predict_groups(X, threads)[0]
+
+
+def _run_rows(walk_rows: Any, X: np.ndarray, layout: tuple[np.ndarray, ...], out: np.ndarray,
+              threads: int) -> None:
+    """The row-block kernel over ``X``, split in row chunks over up to ``threads`` threads (it releases the GIL)."""
+    n = len(X)
+    k = max(1, min(int(threads), n // ROWS_PER_THREAD))
+    if k == 1:
+        walk_rows(X, *layout, out)
+        return
+    cuts = np.linspace(0, n, k + 1).astype(int).tolist()
+    spans = list(zip(cuts[:-1], cuts[1:]))
+    # out[:, a:b] is a strided view: each chunk writes its own contiguous buffer, copied in after;
+    # the calling thread walks the last chunk itself
+    parts = [np.empty((out.shape[0], b - a)) for a, b in spans]
+    pool = _pool(k - 1)
+    futures = [pool.submit(walk_rows, X[a:b], *layout, part) for (a, b), part in zip(spans[:-1], parts[:-1])]
+    walk_rows(X[spans[-1][0]:], *layout, parts[-1])
+    for fut in futures:
+        fut.result()
+    for (a, b), part in zip(spans, parts):
+        out[:, a:b] = part
+
+
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _pool(k: int) -> ThreadPoolExecutor:
+    """A pool of ``k`` threads per process (made on first use; a forked child makes its own, since
+    the parent's threads do not exist there)."""
+    key = (os.getpid(), k)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = ThreadPoolExecutor(max_workers=k, thread_name_prefix="surrogate-eo-trees")
+    return pool
 
 
 def _node_levels(left: np.ndarray, right: np.ndarray, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

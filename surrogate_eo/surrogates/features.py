@@ -203,10 +203,45 @@ class Featurizer:
             table = _TABLES[key] = self.compute(space.from_index(idx))
         return table
 
+    @cached_property
+    def finite(self) -> bool:
+        """Whether every feature value is finite (never NaN): counts, one-hots and finite choice values."""
+        space, lay = self._space, self._layout
+        return all(np.isfinite(np.asarray(space.choices[p], dtype=np.float64)).all() for p in lay["macro_numeric"])
+
     def compute(self, batch: np.ndarray) -> np.ndarray:
-        """Compute the feature blocks of a validated batch (no table lookup)."""
+        """Compute the feature blocks of a validated batch (no table lookup).
+
+        Every block is written straight into one preallocated float32 matrix by
+        :mod:`~surrogate_eo.surrogates._fill` (scatters of small lookup tables; the
+        ``_block_*`` methods here are the readable reference it is tested against,
+        value for value).
+        """
+        out = np.zeros((len(batch), self.n_features), dtype=np.float32)
+        fill = self._filler
+        col = 0
+        for b in self.blocks:
+            width = self._widths[b]
+            if not fill.fill(b, batch, out, col):
+                out[:, col:col + width] = getattr(self, f"_block_{b}")(batch)
+            col += width
+        return out
+
+    def reference(self, batch: np.ndarray) -> np.ndarray:
+        """The feature blocks computed one by one and concatenated (what :meth:`compute` must equal)."""
         parts = [getattr(self, f"_block_{b}")(batch) for b in self.blocks]
         return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+    @cached_property
+    def _widths(self) -> dict[str, int]:
+        """Columns of each block."""
+        return {b: Featurizer(space=self.space, blocks=(b,)).n_features for b in self.blocks}
+
+    @cached_property
+    def _filler(self) -> Any:
+        from ._fill import BlockFiller
+
+        return BlockFiller(self._space, self._layout)
 
     def _block_onehot(self, batch: np.ndarray) -> np.ndarray:
         dims = np.asarray(self._space.dims)

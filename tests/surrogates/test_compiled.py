@@ -13,7 +13,7 @@ from sklearn.ensemble import RandomForestRegressor
 from surrogate_eo.errors import ArtifactError
 from surrogate_eo.spaces import get_space
 from surrogate_eo.surrogates import Benchmark, Entry, make_model
-from surrogate_eo.surrogates import _compiled, _export, _jit
+from surrogate_eo.surrogates import _compiled, _export, _jit, _walk
 from surrogate_eo.surrogates._strings import StringParser
 from surrogate_eo.surrogates._compiled import compile_members, compile_model, from_forest_arrays
 from surrogate_eo.surrogates.artifacts import _canonical, _sha256, load_benchmark
@@ -327,15 +327,69 @@ def test_switch_by_rows_and_library_threads(data, query, monkeypatch):
     for m in ens.members:
         m.set_params(n_jobs=3)
     assert _compiled.threads_of(ens) == 3 and _compiled.threads_of(XGBSurrogate(space="nb201")) == 1
-    monkeypatch.setattr(_jit, "ENABLED", True)            # kernel loaded: any size for one-thread models
+    monkeypatch.setattr(_jit, "ENABLED", True)            # kernels loaded: every size, any library threads
     if _jit.kernel() is None:
         pytest.skip("numba is not installed")
-    assert _compiled.enabled(_compiled.JIT_MAX_ROWS, 1) and not _compiled.enabled(_compiled.JIT_MAX_ROWS + 1, 1)
-    assert not _compiled.enabled(_compiled.MAX_ROWS + 1, 3)    # several library threads: small batches only
+    assert _compiled.JIT_MAX_ROWS is None and _compiled.enabled(10 ** 7, 1) and _compiled.enabled(10 ** 7, 3)
+    monkeypatch.setattr(_compiled, "JIT_MAX_ROWS", 100)
+    assert _compiled.enabled(100, 1) and not _compiled.enabled(101, 3)
+    monkeypatch.setattr(_compiled, "JIT_MAX_ROWS", None)
     bench = _bench(XGBSurrogate(space="nb201", n_estimators=60), archs, y)
     X = bench.entries[0].model.featurizer_.transform(query)
-    # 300 rows through the kernel: XGBoost's own numbers, to the bit
+    # 300 rows through the row-block kernel: XGBoost's own numbers, to the bit
     np.testing.assert_array_equal(bench.predict(query), bench.entries[0].model.booster_.inplace_predict(X))
+
+
+def test_a_process_of_large_batches_loads_the_kernels_after_enough_rows(monkeypatch):
+    if _jit.kernel() is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_jit, "_KERNEL", [])          # as in a fresh process: numba not loaded yet
+    monkeypatch.setattr(_jit, "_LIBRARY_ROWS", [0])
+    monkeypatch.setattr(_jit, "USE_AFTER_ROWS", 100)
+    assert _compiled.enabled(5) and not _jit.loaded()  # small batches: the numpy walk, nothing counted
+    assert not _compiled.enabled(64) and not _compiled.enabled(64)   # 128 rows to the library
+    assert not _jit.loaded()
+    with _compiled.library_only():                     # the probe's batches neither count nor load
+        assert not _compiled.enabled(64) and not _jit.loaded()
+    assert _compiled.enabled(64) and _jit.loaded()     # past the mark: this batch has the kernels
+
+
+def _row_kernel_cases(data, query):
+    archs, y = data
+    X = XGBSurrogate(space="nb201").fit(archs[:50], y[:50]).featurizer_.transform(query)
+    xg = XGBSurrogate(space="nb201", n_estimators=120, max_depth=7).fit(archs, y)
+    lg = LGBSurrogate(space="nb201", n_estimators=120, num_leaves=40).fit(archs, y)
+    rng = np.random.default_rng(5)
+    Xr = rng.integers(0, 5, (300, 6)).astype(np.float32)
+    rf = RandomForestRegressor(n_estimators=30, random_state=0).fit(Xr, Xr[:, 0] * Xr[:, 1])
+    ens = make_model("xgb+lgb", "nb201", n_estimators=40).fit(archs, y)
+    forest = from_forest_arrays(forest_to_arrays(rf))
+    forest.n_features = 6                       # as compile_model sets it: the rows' width, not the used columns
+    return [(compile_model(xg), X, xg.booster_.inplace_predict(X)[None, :].astype(np.float64), 0.0),
+            (compile_model(lg), X, lg.booster_.predict(X, raw_score=True)[None, :], 1e-9),
+            (forest, Xr, rf.predict(Xr)[None, :], 1e-12),
+            (compile_members(ens.estimators_), X, ens._members_X(X), 1e-9)]
+
+
+def test_row_kernel_threads_and_tree_kernel_agree_with_the_libraries(data, query, monkeypatch):
+    if _jit.kernel() is None or _jit.row_kernel() is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_jit, "USE_AFTER", 0)
+    for trees, X, want, tol in _row_kernel_cases(data, query):
+        for rows_from, per_thread, threads in ((10 ** 9, 2048, 1), (1, 2048, 1), (1, 70, 3), (1, 70, 2)):
+            # tree-major kernel only; row-block kernel on one thread; on 3 and 2 threads over row chunks
+            monkeypatch.setattr(_walk, "ROW_KERNEL_ROWS", rows_from)
+            monkeypatch.setattr(_walk, "ROWS_PER_THREAD", per_thread)
+            got = trees.predict_groups(X, threads)
+            assert got.shape == want.shape
+            if tol == 0.0:                          # XGBoost: float32 sums in its order, to the bit
+                np.testing.assert_array_equal(got, want)
+            else:
+                np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+        np.testing.assert_array_equal(trees.predict_groups(X[:0], 2), np.zeros((want.shape[0], 0)))
+    layout = trees.row_layout()
+    assert layout[2].dtype == np.uint32 and layout[3].dtype == np.uint32    # unsigned node ids and test offsets
+    assert (layout[2] % _jit.BLOCK == 0).all()
 
 
 def test_tuple_queries_are_checked_like_the_space_checks_them(data, query):
@@ -350,3 +404,15 @@ def test_tuple_queries_are_checked_like_the_space_checks_them(data, query):
     for bad in ((1, 2, 3, 4, 0, 5), (1, 2, 3, 4, 0), (1, 2, 3, 4, 0, -1), (1, 2, 3, 4, 0, 1, 0)):
         with pytest.raises(Exception, match="nb201"):
             bench.predict(bad)
+
+
+def test_member_mean_and_std_match_numpy_for_one_arch_and_batches():
+    from surrogate_eo.surrogates._query import _mean_std
+
+    rng = np.random.default_rng(12)
+    for k, n in ((1, 1), (2, 1), (6, 1), (6, 7), (1, 5)):
+        out = rng.normal(0.8, 0.05, (k, n))
+        mean, std = _mean_std(out)
+        assert mean.shape == std.shape == (n,)
+        np.testing.assert_allclose(mean, out.mean(axis=0), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(std, out.std(axis=0, ddof=1) if k > 1 else np.zeros(n), rtol=0, atol=1e-15)
