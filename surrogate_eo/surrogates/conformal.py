@@ -251,26 +251,19 @@ class NoiseModel:
     def from_dict(cls, d: Any, seed_std: float = 0.0, seed_quantiles: Any = None) -> NoiseModel:
         """Rebuild from :meth:`to_dict` (and the entry's seed grid, if any); refuses malformed grids."""
         try:
-            q = np.asarray(d["quantiles"], dtype=np.float64)
-            n = int(d["n"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SurrogateError(f"conformal noise description is malformed ({exc}); refit the benchmark") from None
-        if q.shape != GRID.shape or not np.isfinite(q).all() or (np.diff(q) < 0).any() or n < 2:
-            raise SurrogateError(f"conformal noise description is malformed: expected {len(GRID)} non-decreasing "
-                                 f"finite quantiles and n >= 2, got {q.shape[0] if q.ndim else 0} values, n={n}")
-        single = _check_grid(d.get("single_quantiles"))
-        try:
+            q, n = _check_grid(d["quantiles"], "conformal noise"), int(d["n"])
+            single = _check_grid(d.get("single_quantiles"), "single-run residual")
             n_single = int(d.get("n_single", 0)) if single is not None else 0
-        except (TypeError, ValueError):
-            n_single = -1
-        if single is not None and n_single < 10:
-            raise SurrogateError(f"conformal noise description is malformed: n_single={n_single} (expected >= 10); "
-                                 "refit the benchmark")
-        return cls(q, check_seed_noise(seed_std), n, _check_grid(seed_quantiles), single, n_single)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise SurrogateError(f"conformal noise description is malformed ({exc}); refit the benchmark") from None
+        if q is None or n < 2 or (single is not None and n_single < 10):
+            raise SurrogateError(f"conformal noise description is malformed: n={n}, n_single={n_single} (expected "
+                                 ">= 2 residuals and >= 10 single runs); refit the benchmark")
+        return cls(q, check_seed_noise(seed_std), n, _check_grid(seed_quantiles, "seed-noise"), single, n_single)
 
 
-def _check_grid(grid: Any) -> np.ndarray | None:
-    """A seed-deviation grid as stored (:data:`GRID` levels, non-decreasing, finite) or None; else SurrogateError."""
+def _check_grid(grid: Any, what: str = "seed-noise") -> np.ndarray | None:
+    """A stored quantile grid (:data:`GRID` levels, non-decreasing, finite) or None; else SurrogateError."""
     if grid is None:
         return None
     try:
@@ -278,8 +271,8 @@ def _check_grid(grid: Any) -> np.ndarray | None:
     except (TypeError, ValueError):
         q = np.empty(0)
     if q.shape != GRID.shape or not np.isfinite(q).all() or (np.diff(q) < 0).any():
-        raise SurrogateError(f"seed-noise quantile grid is malformed: expected {len(GRID)} non-decreasing finite "
-                             f"values, got shape {q.shape}; refit the benchmark or set the seed noise again")
+        raise SurrogateError(f"{what} quantile grid is malformed: expected {len(GRID)} non-decreasing finite values, "
+                             f"got shape {q.shape}; refit the benchmark or set the seed noise again")
     return q
 
 
