@@ -19,9 +19,12 @@ bounds it is fetching random 80 KiB rows from memory.
 numba is optional (``pip install surrogate-eo[fast]``); without it, or with
 ``SURROGATE_EO_JIT=0`` in the environment, :func:`kernel` is ``None`` and the
 numpy path answers. The kernel is compiled once per machine (numba's on-disk
-cache next to this file); importing numba still costs about a second, so a
-reader asks for the kernel only for reads of at least :data:`MIN_ROWS` rows
-(:func:`wanted`); once loaded, it serves every read.
+cache next to this file); importing numba still costs about a second, which
+the kernel wins back only after some 30,000 rows (it saves about 30 µs a row
+over the numpy path, ``benchmarks/bench_loader.py``'s stage table). So a process loads it once it has read
+:data:`MIN_ROWS` rows in all (:func:`wanted`): streaming epochs and statistics
+passes do, a short training run of a few hundred patches (the ``smoke``
+protocol, the demo's campaign) never does. Once loaded, it serves every read.
 """
 from __future__ import annotations
 
@@ -33,8 +36,9 @@ import numpy as np
 
 #: Set to ``False`` to use the numpy path in this process (tests compare both paths).
 ENABLED = os.environ.get("SURROGATE_EO_JIT", "1") != "0"
-#: Fewest rows of a read that loads numba (later reads of any size use the loaded kernel).
-MIN_ROWS = 64
+#: Rows a process reads (in all) before it loads numba; later reads of any size use the loaded kernel.
+MIN_ROWS = 32_768
+_READ = [0]                      # rows read so far in this process (asked through wanted)
 #: Pixels per transpose tile (16 float32 = one 64-byte cache line per channel).
 TILE = 16
 #: Source dtypes the kernel takes (native byte order only).
@@ -111,8 +115,9 @@ def loaded() -> bool:
 def wanted(n_rows: int) -> Callable[..., bool] | None:
     """The kernel when it is worth using for a read of ``n_rows`` rows, else ``None``.
 
-    Small reads do not load numba (about a second per process); once it is loaded every
-    read uses it.
+    Counts the rows; numba is loaded once the process has read :data:`MIN_ROWS` rows in all
+    (about a second per process, won back after some 30,000 rows); once loaded every read
+    uses it.
 
     Examples
     --------
@@ -121,7 +126,8 @@ def wanted(n_rows: int) -> Callable[..., bool] | None:
     """
     if not ENABLED:
         return None
-    if loaded() or n_rows >= MIN_ROWS:
+    _READ[0] += int(n_rows)
+    if loaded() or _READ[0] >= MIN_ROWS:
         return kernel()
     return None
 

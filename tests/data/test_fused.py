@@ -125,5 +125,7 @@ def test_disabled_or_small_reads_do_not_load(monkeypatch):
     assert _fused.kernel() is None and _fused.wanted(10 ** 6) is None
     monkeypatch.setattr(_fused, "ENABLED", True)
     monkeypatch.setattr(_fused, "_KERNEL", [])
-    assert _fused.wanted(_fused.MIN_ROWS - 1) is None and not _fused.loaded()
-    assert _fused.wanted(_fused.MIN_ROWS) is not None and _fused.wanted(1) is not None
+    monkeypatch.setattr(_fused, "_READ", [0])
+    assert _fused.wanted(_fused.MIN_ROWS // 2) is None and not _fused.loaded()
+    assert _fused.wanted(_fused.MIN_ROWS // 2 - 1) is None and not _fused.loaded()  # 1 row short in all
+    assert _fused.wanted(1) is not None and _fused.wanted(1) is not None  # the rows add up; then every read
