@@ -15,13 +15,19 @@ Models: XGBoost (500 trees) and the xgb+lgb ensemble, fitted on 1,500 archs of `
 (table space; NB201 CIFAR-10 targets when the table is installed, else a toy target) and
 of ``eo`` (no table: only the exported trees help).
 
-Run: ``python benchmarks/bench_endtoend.py [--spaces nb201 eo] [--models xgb xgb+lgb] [--trials 200]``
+The end-to-end part of docs/surrogates.md's Speed section is then rendered from that JSON
+(``docs_block``, in ``_endtoend_docs.py``) into its generated block (not with ``--no-docs``;
+``--docs-only`` re-renders the block from the JSON and measures nothing).
+
+Run: ``python benchmarks/bench_endtoend.py [--spaces nb201 eo] [--models xgb xgb+lgb] [--trials 200]
+[--no-docs | --docs-only]``
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +38,18 @@ from surrogate_eo.landscape.sources import BenchmarkSource
 from surrogate_eo.search import run_optimizer
 from surrogate_eo.spaces import get_space
 from surrogate_eo.surrogates import Benchmark, Entry, _compiled, make_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _docs import replace_block  # noqa: E402
+from _endtoend_docs import docs_block  # noqa: E402  (re-exported: evaluation/check_generated.py renders with it)
+
+#: The docs page whose Speed section carries this benchmark's generated block.
+DOC = Path(__file__).resolve().parents[1] / "docs" / "surrogates.md"
+
+
+def write_docs(result: Path, doc: Path = DOC) -> None:
+    """Render the results JSON at ``result`` into the generated block of ``doc`` (docs/surrogates.md)."""
+    replace_block(doc, Path(__file__).name, docs_block(json.loads(result.read_text(encoding="utf-8"))))
 
 
 def targets(space, archs: np.ndarray) -> np.ndarray:
@@ -62,7 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", nargs="+", default=["xgb", "xgb+lgb"])
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_endtoend.json")
+    ap.add_argument("--no-docs", action="store_true", help="do not write the block of docs/surrogates.md")
+    ap.add_argument("--docs-only", action="store_true",
+                    help="measure nothing: re-render docs/surrogates.md's block from the JSON at --out")
     args = ap.parse_args(argv)
+    if args.docs_only:
+        return write_docs(args.out)
     load0 = os.getloadavg()
     rows = []
     print(f"{'space':<6} {'model':<8} {'task':<22} {'library s':>10} {'shipped s':>10} {'speed-up':>9}")
@@ -92,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n")
     print(f"wrote {args.out}")
+    if not args.no_docs:
+        write_docs(args.out)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@
 The models are an XGBoost benchmark (500 trees, default features) fitted on 10 % of
 NAS-Bench-201 CIFAR-10 (a toy target when the table is absent) and the 6-member
 xgb+lgb ensemble on the same data; for ``eo`` an XGBoost model on 1,500 toy-target archs.
-Results go to ``benchmarks/results/bench_predict.json`` (with the load average during the run).
+Results go to ``benchmarks/results/bench_predict.json`` (with the load average), then into the generated
+block of docs/surrogates.md's Speed section (``docs_block`` of ``_predict_docs.py``; not with ``--no-docs``;
+``--docs-only`` re-renders the block from the JSON and measures nothing).
 
-Run: ``python benchmarks/bench_predict.py [--n 10000] [--threads 1] [--repeats 9] [--calls 2000]``
+Run: ``python benchmarks/bench_predict.py [--n 10000] [--threads 1] [--repeats 9] [--no-docs | --docs-only]``
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -39,7 +42,19 @@ from surrogate_eo.surrogates import Benchmark, Entry, _compiled, _jit, _walk, ma
 from surrogate_eo.surrogates._query import compile_entry_model
 from surrogate_eo.surrogates.canonical import canonical_representatives
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _docs import replace_block  # noqa: E402
+from _predict_docs import docs_block  # noqa: E402  (re-exported: evaluation/check_generated.py renders with it)
+
 OUT = Path(__file__).parent / "results" / "bench_predict.json"
+#: The docs page whose Speed section carries this benchmark's generated block.
+DOC = Path(__file__).resolve().parents[1] / "docs" / "surrogates.md"
+DISTINCT, ROUNDS = 1000, 10   # distinct archs of the single-arch latency; rounds of its round-robin timing
+
+
+def write_docs(result: Path, doc: Path = DOC) -> None:
+    """Render the results JSON at ``result`` into the generated block of ``doc`` (docs/surrogates.md)."""
+    replace_block(doc, Path(__file__).name, docs_block(json.loads(result.read_text(encoding="utf-8"))))
 
 
 def _best(fn, repeats: int) -> float:
@@ -204,7 +219,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--no-docs", action="store_true", help="do not write the block of docs/surrogates.md")
+    ap.add_argument("--docs-only", action="store_true",
+                    help="measure nothing: re-render docs/surrogates.md's block from the JSON at --out")
     args = ap.parse_args(argv)
+    if args.docs_only:
+        return write_docs(args.out)
     load0 = os.getloadavg()
     res: dict = {"threads": args.threads, "calls": args.calls, "jit": _jit.kernel() is not None}
 
@@ -240,11 +260,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load-time export of the trees: XGBoost {t_cx * 1e3:.0f} ms, ensemble {t_ce * 1e3:.0f} ms")
 
     # ---------------------------------------------------------------- latency
-    tuples = [tuple(int(v) for v in a) for a in query[:1000]]
-    texts = strings[:1000]
-    rows1 = [X[i:i + 1] for i in range(1000)]
+    res["setup"] = {"n": args.n, "repeats": args.repeats, "distinct": DISTINCT, "rounds": ROUNDS,
+                    "trees": model.n_estimators, "features": int(X.shape[1]), "train_archs": len(archs),
+                    "target": what, "ensemble_members": len(ens.estimators_)}
+    tuples = [tuple(int(v) for v in a) for a in query[:DISTINCT]]
+    texts = strings[:DISTINCT]
+    rows1 = [X[i:i + 1] for i in range(DISTINCT)]
     raw50, raw90 = _latency(lambda x: booster.inplace_predict(x), rows1, args.calls)
-    print(f"\n1. single-arch latency over {args.calls} calls (1,000 distinct archs), p50 / p90 in us "
+    print(f"\n1. single-arch latency over {args.calls} calls ({DISTINCT:,} distinct archs), p50 / p90 in us "
           f"(anchor: raw inplace_predict of a prebuilt row {raw50:.0f} / {raw90:.0f})")
     res["latency_us"] = {"raw inplace_predict (prebuilt row)": [raw50, raw90]}
     rows = []
@@ -255,12 +278,12 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 rows.append((f"{name}  bench.predict({kind}), {how}", _under(how, b.predict), items,
                              target if how != "library" else None))
-    # round-robin in 10 rounds: a load spike from other jobs hits every variant alike
+    # round-robin in ROUNDS rounds: a load spike from other jobs hits every variant alike
     times: dict = {label: [] for label, *_ in rows}
-    for rnd in range(10):
+    for rnd in range(ROUNDS):
         for label, fn, items, target in rows:
             n = args.calls if "library" not in label or "xgb" in label else max(50, args.calls // 10)
-            times[label] += _times(fn, items, n // 10, offset=rnd * (n // 10))
+            times[label] += _times(fn, items, n // ROUNDS, offset=rnd * (n // ROUNDS))
     for label, fn, items, target in rows:
         q = statistics.quantiles(times[label], n=10)
         p50, p90 = statistics.median(times[label]) * 1e6, q[8] * 1e6
@@ -367,6 +390,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n")
     print(f"wrote {args.out}")
+    if not args.no_docs:
+        write_docs(args.out)
 
 
 if __name__ == "__main__":

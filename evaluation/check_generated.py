@@ -40,7 +40,9 @@ CHEAP = ("space_stats.py",)
 SMOKE_DEPENDENT = ("synthetic_landscape.csv", "demo_pipeline.tex", "landscape_compare.json")
 WRITER_LINE = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
 #: Benchmarks whose numbers docs quote: (script in benchmarks/, its results JSON, the docs file with its block).
-BENCH_DOCS = (("bench_loader.py", "benchmarks/results/bench_loader.json", "docs/data.md"),)
+BENCH_DOCS = (("bench_loader.py", "benchmarks/results/bench_loader.json", "docs/data.md"),
+              ("bench_predict.py", "benchmarks/results/bench_predict.json", "docs/surrogates.md"),
+              ("bench_endtoend.py", "benchmarks/results/bench_endtoend.json", "docs/surrogates.md"))
 
 
 def regenerate(script: str) -> list[str]:

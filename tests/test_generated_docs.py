@@ -1,4 +1,4 @@
-"""Benchmark numbers in the docs are generated: benchmarks/_docs.py blocks, bench_loader's docs_block, the CI check."""
+"""Benchmark numbers in the docs are generated: benchmarks/_docs.py blocks, the benchmarks' docs_block, the CI check."""
 from __future__ import annotations
 
 import copy
@@ -50,9 +50,9 @@ def result() -> dict:
 
 
 @pytest.fixture()
-def repo(tmp_path: Path) -> Path:
-    """A copy of the registered JSON and docs page, laid out as in the repository."""
-    for rel in ("benchmarks/results/bench_loader.json", "docs/data.md"):
+def repo(tmp_path: Path, check) -> Path:
+    """A copy of every registered JSON and docs page, laid out as in the repository."""
+    for rel in {rel for _, result, doc in check.BENCH_DOCS for rel in (result, doc)}:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / rel, tmp_path / rel)
     return tmp_path
@@ -143,3 +143,105 @@ def test_a_chunked_file_alone_gets_no_memory_map_prose(bench, result):
     text = flat(bench.docs_block(result))
     assert "| loader |" in text and "Both targets of issue 13" in text
     assert "fused numba kernel" not in text and "What limits streaming" not in text
+
+
+# ------------------------------------------------------------------ docs/surrogates.md's Speed section
+SPEED_DOC = ROOT / "docs" / "surrogates.md"
+
+
+@pytest.fixture(scope="module")
+def predict():
+    return _load(ROOT / "benchmarks" / "bench_predict.py", "_test_bench_predict")
+
+
+@pytest.fixture(scope="module")
+def endtoend():
+    return _load(ROOT / "benchmarks" / "bench_endtoend.py", "_test_bench_endtoend")
+
+
+def _json(name: str) -> dict:
+    return json.loads((ROOT / "benchmarks" / "results" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _speed_section() -> str:
+    text = SPEED_DOC.read_text(encoding="utf-8")
+    start = text.index("## Speed\n")
+    stop = text.find("\n## ", start)
+    return text[start:] if stop < 0 else text[start:stop]
+
+
+def test_speed_blocks_are_the_renderings_of_the_committed_jsons(predict, endtoend, docs, check):
+    for mod, name in ((predict, "bench_predict"), (endtoend, "bench_endtoend")):
+        want = mod.docs_block(_json(name))
+        assert docs.block_text(SPEED_DOC, f"{name}.py") == want
+        assert want == mod.docs_block(copy.deepcopy(_json(name)))          # deterministic
+    registered = {(script, doc) for script, _, doc in check.BENCH_DOCS}
+    assert {("bench_predict.py", "docs/surrogates.md"), ("bench_endtoend.py", "docs/surrogates.md")} <= registered
+
+
+def test_speed_section_quotes_no_measured_number_outside_its_blocks():
+    section = _speed_section()
+    outside = "".join(part.split("<!-- END GENERATED -->")[-1] for part in section.split("<!-- BEGIN GENERATED"))
+    for number in ("23.3", "402.8", "2.28×", "74.1 ms", "1.07×", "15.6 s", "0.44", "about a second"):
+        assert number not in outside, number
+    assert "23.3 / 26.9 µs" in section and "3.21×" in section          # ... they are inside the blocks
+
+
+def test_predict_numbers_come_from_the_json(predict):
+    result = _json("bench_predict")
+    text = flat(predict.docs_block(result))
+    jit = result["latency_us"]["xgb  bench.predict(tuple), jit"]
+    assert f"| kernel, tuple | {jit[0]:.1f} / {jit[1]:.1f} µs |" in text
+    eo = result["throughput_ms"]["eo bench.predict(ints)"]
+    assert f"| `eo` | {eo[1]:.2f}× |" in text
+    stages = result["eo_stages_ms"]                                      # shares recomputed here
+    walk = stages["walk (row-block kernel, 1 thread)"] / stages["raw booster.inplace_predict(X prebuilt)"]
+    assert f"the row-block walk {stages['walk (row-block kernel, 1 thread)']:.1f} ms ({walk:.2f})" in text
+    cross = [v for line in result["crossover"].values() for k, v in line.items() if k.endswith("jit")]
+    assert f"at most {max(cross):.2f} of their time" in text
+    assert "The targets are met with numba; without it they are not." in text
+
+
+def test_predict_claims_follow_the_numbers(predict):
+    result = _json("bench_predict")
+    result["latency_us"]["xgb  bench.predict(tuple), jit"] = [77.7, 90.0]
+    result["crossover"]["64"]["ensemble jit"] = 1.5
+    result["throughput_ms"]["eo bench.predict(strings)"][1] = 0.8
+    result["row_kernel"]["16"]["xgb"] = 1.1
+    result["setup"] = {"n": 5000, "repeats": 3}
+    text = flat(predict.docs_block(result))
+    assert "The targets are missed (XGBoost tuples at 77.7 µs) with numba" in text
+    assert "The kernels lose to the one-thread libraries at some sizes (kernel / library time up to 1.50)" in text
+    assert "The target is missed in this run (down to 0.80×)" in text
+    assert "The row-block walk wins from 32 rows on." in text
+    assert "Batches of 5,000 archs (best of 3," in text and "166 features" in text    # legacy setup fills the rest
+
+
+def test_endtoend_numbers_and_claims_follow_the_json(endtoend):
+    result = _json("bench_endtoend")
+    text = flat(endtoend.docs_block(result))
+    slow = [r for r in result["rows"] if r["speedup"] <= 1]
+    assert f"faster in {len(result['rows']) - len(slow)} of {len(result['rows'])} tasks" in text
+    for r in result["rows"]:
+        assert f"| {r['library_s']:.2f} | {r['shipped_s']:.2f} | {r['speedup']:.2f}× |" in text
+    for r in slow:
+        r["shipped_s"], r["speedup"] = r["library_s"] / 1.5, 1.5
+    assert "As shipped is faster in every task" in flat(endtoend.docs_block(result))
+
+
+@pytest.mark.parametrize("name", ["bench_predict", "bench_endtoend"])
+def test_a_changed_speed_value_fails_the_check_until_rerendered(name, predict, endtoend, check, repo):
+    mod = predict if name == "bench_predict" else endtoend
+    result = _json(name)
+    if name == "bench_predict":
+        result["throughput_ms"]["nb201 bench.predict(ints)"][1] = 9.87
+    else:
+        result["rows"][0]["speedup"] = 9.87
+    assert "9.87×" in mod.docs_block(result) and mod.docs_block(result) != mod.docs_block(_json(name))
+    path = repo / f"benchmarks/results/{name}.json"
+    path.write_text(json.dumps(result))
+    stale = check.stale_bench_docs(root=repo)
+    assert len(stale) == 1 and stale[0].startswith("docs/surrogates.md") and f"{name}.py --docs-only" in stale[0]
+    mod.write_docs(path, repo / "docs/surrogates.md")
+    assert check.stale_bench_docs(root=repo) == []
+    assert "9.87×" in (repo / "docs/surrogates.md").read_text()
