@@ -16,8 +16,8 @@ stays in L1) and written contiguously. The loop is scalar (the compiler does not
 use gathers here) and about as fast as a bare copy of the float64 rows: what
 bounds it is fetching random 80 KiB rows from memory.
 
-numba is optional (``pip install surrogate-eo[fast]``); without it, or with
-``SURROGATE_EO_JIT=0`` in the environment, :func:`kernel` is ``None`` and the
+numba is a dependency, imported only when worth it; without it (a platform
+without wheels) or with ``SURROGATE_EO_JIT=0`` in the environment, :func:`kernel` is ``None`` and the
 numpy path answers. The kernel is compiled once per machine (numba's on-disk
 cache next to this file); importing numba still costs about a second, which
 the kernel wins back only after some 30,000 rows (it saves about 30 µs a row

@@ -13,8 +13,8 @@ Large batches use a second kernel, :func:`row_kernel`: rows in blocks of
 test outcomes stay in the L1 cache; the rows of a block are independent chains).
 It sums in the same order and precision, so both kernels give the same numbers.
 
-numba is optional (``pip install surrogate-eo[fast]``); without it, or with
-``SURROGATE_EO_JIT=0`` in the environment, :func:`kernel` is ``None`` and the
+numba is a dependency, imported only when worth it; without it (a platform
+without wheels) or with ``SURROGATE_EO_JIT=0`` in the environment, :func:`kernel` is ``None`` and the
 numpy walk answers. The kernel is compiled once per machine (numba's on-disk
 cache next to this file) and loaded from there by later processes; importing
 numba still costs about a second, so a forest asks for the kernel only from its

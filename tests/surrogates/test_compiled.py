@@ -41,7 +41,7 @@ def query():
 def walk(request, monkeypatch):
     """Run a test with the compiled (numba) walk and with the numpy walk."""
     if request.param == "jit" and _jit.kernel() is None:
-        pytest.skip("numba is not installed (pip install surrogate-eo[fast])")
+        pytest.skip("numba is not installed (a dependency of surrogate-eo: pip install numba)")
     monkeypatch.setattr(_jit, "ENABLED", request.param == "jit")
     monkeypatch.setattr(_jit, "USE_AFTER", 0)
     return request.param
