@@ -17,7 +17,10 @@ fails when the docs differ.
 """
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+from typing import Any, Callable
 
 from surrogate_eo._io import atomic_write_text
 from surrogate_eo.errors import SurrogateEOError
@@ -74,3 +77,16 @@ def replace_block(doc: Path, name: str, text: str) -> None:
                              f"that benchmarks/{name} generates; fix: put both markers (each on its own line) "
                              f"into {doc.name}")
     atomic_write_text(doc, old[:span[0]] + "\n" + text.strip("\n") + "\n" + old[span[1]:])
+
+
+def publish(res: dict[str, Any], out: Path, load0: tuple[float, ...],
+            write_docs: Callable[[Path], None] | None) -> None:
+    """Finish a benchmark: add the load average, write ``res`` to ``out`` as JSON, then (unless None) its docs block."""
+    res["load_average"] = {"start": load0, "end": os.getloadavg()}
+    print(f"load average at start {load0[0]:.2f}, at end {res['load_average']['end'][0]:.2f} "
+          f"({os.cpu_count()} cores)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(res, indent=1) + "\n")
+    print(f"wrote {out}")
+    if write_docs is not None:
+        write_docs(out)

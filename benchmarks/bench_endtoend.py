@@ -40,7 +40,7 @@ from surrogate_eo.spaces import get_space
 from surrogate_eo.surrogates import Benchmark, Entry, _compiled, make_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _docs import replace_block  # noqa: E402
+from _docs import publish, replace_block  # noqa: E402
 from _endtoend_docs import docs_block  # noqa: E402  (re-exported: evaluation/check_generated.py renders with it)
 
 #: The docs page whose Speed section carries this benchmark's generated block.
@@ -110,13 +110,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{sp:<6} {name:<8} {label:<22} {t_lib:10.2f} {t_new:10.2f} {t_lib / t_new:8.2f}x", flush=True)
                 rows.append({"space": sp, "model": name, "task": label, "library_s": t_lib, "shipped_s": t_new,
                              "speedup": t_lib / t_new})
-    res = {"rows": rows, "load_average": {"start": load0, "end": os.getloadavg()}}
-    print(f"load average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
-    print(f"wrote {args.out}")
-    if not args.no_docs:
-        write_docs(args.out)
+    publish({"rows": rows}, args.out, load0, None if args.no_docs else write_docs)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _docs import replace_block  # noqa: E402
+from _docs import publish, replace_block  # noqa: E402
 from _loader_docs import docs_block  # noqa: E402,F401  (re-exported: evaluation/check_generated.py renders with it)
 
 #: The docs page whose loader section carries this benchmark's generated block.
@@ -371,13 +371,7 @@ def main() -> None:
     try:
         for layout in layouts:
             res[layout] = bench(base / layout, layout == "gzip", args)
-        res["load_average"] = {"start": load0, "end": os.getloadavg()}
-        print(f"load average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(res, indent=1) + "\n")
-        print(f"wrote {args.out}")
-        if not args.no_docs:
-            write_docs(args.out)
+        publish(res, args.out, load0, None if args.no_docs else write_docs)
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)

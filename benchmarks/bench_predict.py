@@ -43,7 +43,7 @@ from surrogate_eo.surrogates._query import compile_entry_model
 from surrogate_eo.surrogates.canonical import canonical_representatives
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _docs import replace_block  # noqa: E402
+from _docs import publish, replace_block  # noqa: E402
 from _predict_docs import docs_block  # noqa: E402  (re-exported: evaluation/check_generated.py renders with it)
 
 OUT = Path(__file__).parent / "results" / "bench_predict.json"
@@ -385,13 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {label:<46} {t * 1e3:9.2f} ms   {ref / t:8.2f}x")
     res["eo_stages_ms"] = eo_stages(ebench, emodel, eq, estr, EX, args.repeats)
     res["threads_ms"] = eo_threads(eo, emodel, eq, estr, EX, args.repeats)
-    res["load_average"] = {"start": load0, "end": os.getloadavg()}
-    print(f"\nload average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
-    print(f"wrote {args.out}")
-    if not args.no_docs:
-        write_docs(args.out)
+    publish(res, args.out, load0, None if args.no_docs else write_docs)
 
 
 if __name__ == "__main__":

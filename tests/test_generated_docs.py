@@ -250,3 +250,14 @@ def test_a_changed_speed_value_fails_the_check_until_rerendered(name, predict, e
     mod.write_docs(path, repo / "docs/surrogates.md")
     assert check.stale_bench_docs(root=repo) == []
     assert "9.87×" in (repo / "docs/surrogates.md").read_text()
+
+
+def test_publish_writes_the_json_then_the_docs_block(docs, tmp_path):
+    written = []
+    res = {"rows": [1, 2]}
+    docs.publish(res, tmp_path / "r" / "out.json", (0.5, 0.4, 0.3), written.append)
+    saved = json.loads((tmp_path / "r" / "out.json").read_text())
+    assert saved["rows"] == [1, 2] and saved["load_average"]["start"] == [0.5, 0.4, 0.3]
+    assert len(saved["load_average"]["end"]) == 3 and written == [tmp_path / "r" / "out.json"]
+    docs.publish({"rows": []}, tmp_path / "b.json", (0.0, 0.0, 0.0), None)     # --no-docs: JSON only
+    assert json.loads((tmp_path / "b.json").read_text())["rows"] == [] and len(written) == 1
