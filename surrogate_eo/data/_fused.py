@@ -28,14 +28,14 @@ protocol, the demo's campaign) never does. Once loaded, it serves every read.
 """
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any, Callable
 
 import numpy as np
 
+from .._numba import build_once, env_enabled
+
 #: Set to ``False`` to use the numpy path in this process (tests compare both paths).
-ENABLED = os.environ.get("SURROGATE_EO_JIT", "1") != "0"
+ENABLED = env_enabled()
 #: Rows a process reads (in all) before it loads numba; later reads of any size use the loaded kernel.
 MIN_ROWS = 32_768
 _READ = [0]                      # rows read so far in this process (asked through wanted)
@@ -43,7 +43,6 @@ _READ = [0]                      # rows read so far in this process (asked throu
 TILE = 16
 #: Source dtypes the kernel takes (native byte order only).
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-_LOCK = threading.Lock()
 _KERNEL: list[Any] = []          # [] = not tried yet; [None] = unavailable; [fn] = loaded
 
 
@@ -100,11 +99,7 @@ def kernel() -> Callable[..., bool] | None:
     """
     if not ENABLED:
         return None
-    if not _KERNEL:
-        with _LOCK:
-            if not _KERNEL:
-                _KERNEL.append(_build())
-    return _KERNEL[0]  # type: ignore[no-any-return]
+    return build_once(_KERNEL, _build)  # type: ignore[no-any-return]
 
 
 def loaded() -> bool:

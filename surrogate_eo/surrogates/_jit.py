@@ -23,14 +23,14 @@ numba still costs about a second, so a forest asks for the kernel only from its
 """
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any, Callable
 
 import numpy as np
 
+from .._numba import build_once, env_enabled
+
 #: Set to ``False`` to use the numpy walk in this process (tests compare both paths).
-ENABLED = os.environ.get("SURROGATE_EO_JIT", "1") != "0"
+ENABLED = env_enabled()
 #: A forest switches to the kernel on this many-th call (importing numba and loading the compiled
 #: kernel costs ~1-2 s once per process: short commands and the load-time probe never pay it; a
 #: search loop pays it once). Once loaded, every forest uses it at once.
@@ -41,7 +41,6 @@ USE_AFTER = 200
 USE_AFTER_ROWS = 100_000
 #: Rows per block of :func:`row_kernel` (32-256 measured alike on 10,000 eo rows).
 BLOCK = 64
-_LOCK = threading.Lock()
 _KERNEL: list[Any] = []          # [] = not tried yet; [None] = unavailable; [fn] = loaded
 _ROWS: list[Any] = []            # the row-block kernel, built with the first
 _LIBRARY_ROWS = [0]              # rows of large batches sent to the library before the kernels loaded
@@ -142,11 +141,7 @@ def kernel() -> Callable[..., None] | None:
     """
     if not ENABLED:
         return None
-    if not _KERNEL:
-        with _LOCK:
-            if not _KERNEL:
-                _KERNEL.append(_build())
-    return _KERNEL[0]  # type: ignore[no-any-return]
+    return build_once(_KERNEL, _build)  # type: ignore[no-any-return]
 
 
 def row_kernel() -> Callable[..., None] | None:

@@ -166,10 +166,14 @@ def single_run_residuals(space: SearchSpace, archs: np.ndarray, values: np.ndarr
     residuals) or the arch's own target value (seed deviations). Runs of other archs are skipped.
     """
     ok = np.isfinite(run_y)
-    pos = {int(k): i for i, k in enumerate(space.index(archs))}
-    idx = np.array([pos.get(int(k), -1) for k in space.index(run_archs[ok])], dtype=np.int64)
-    hit = idx >= 0
-    return run_y[ok][hit] - values[idx[hit]]
+    keys = space.index(archs)
+    if not len(keys):
+        return np.empty(0)
+    order = np.argsort(keys, kind="stable")
+    runs = space.index(run_archs[ok])
+    at = np.minimum(np.searchsorted(keys[order], runs), len(keys) - 1)
+    hit = keys[order][at] == runs
+    return run_y[ok][hit] - values[order[at[hit]]]
 
 
 def stratum_scores(db: DatabaseLike, task: str, metric: str = "val_acc", *, model: str | Surrogate = "xgb",

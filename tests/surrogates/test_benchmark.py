@@ -228,3 +228,15 @@ def test_query_without_torch(saved, toy_data, tmp_path):
     value, err = out.stdout.strip().splitlines()
     assert 0.5 < float(value) <= 1.0
     assert err.startswith("ERR") and "pip install" in err
+
+
+def test_member_mean_and_std_match_numpy_for_one_arch_and_batches():
+    from surrogate_eo.surrogates._query import _mean_std
+
+    rng = np.random.default_rng(12)
+    for k, n in ((1, 1), (2, 1), (6, 1), (6, 7), (1, 5)):
+        out = rng.normal(0.8, 0.05, (k, n))
+        mean, std = _mean_std(out)
+        assert mean.shape == std.shape == (n,)
+        np.testing.assert_allclose(mean, out.mean(axis=0), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(std, out.std(axis=0, ddof=1) if k > 1 else np.zeros(n), rtol=0, atol=1e-15)

@@ -14,7 +14,6 @@ from surrogate_eo.errors import ArtifactError
 from surrogate_eo.spaces import get_space
 from surrogate_eo.surrogates import Benchmark, Entry, make_model
 from surrogate_eo.surrogates import _compiled, _export, _jit, _walk
-from surrogate_eo.surrogates._strings import StringParser
 from surrogate_eo.surrogates._compiled import compile_members, compile_model, from_forest_arrays
 from surrogate_eo.surrogates.artifacts import _canonical, _sha256, load_benchmark
 from surrogate_eo.surrogates.ensemble import Ensemble, MultiFidelity
@@ -286,21 +285,6 @@ def test_large_space_strings_are_parsed_in_batches_and_checked():
             bench.predict([strings[1], bad])
 
 
-@pytest.mark.parametrize("name", ["nb201", "eo"])
-def test_string_parser_agrees_with_the_space_on_canonical_and_odd_strings(name):
-    space = get_space(name)
-    archs = space.sample(500, seed=11)
-    texts = space.to_strings(archs)
-    parser = StringParser(space)
-    assert parser.ok
-    np.testing.assert_array_equal(parser.parse(texts), archs)
-    np.testing.assert_array_equal(parser.parse(texts), space.from_strings(texts))
-    odd = [" " + t for t in texts[:5]] + [t + " " for t in texts[5:10]]     # the space strips these
-    np.testing.assert_array_equal(parser.parse(odd), archs[:10])
-    assert parser._one(texts[0].replace("|", "||", 1)) is None             # not canonical: never guessed
-    assert parser.parse([]).shape == (0, space.n_dims)
-
-
 def test_kernel_is_asked_for_only_after_many_calls(monkeypatch):
     if _jit.kernel() is None:
         pytest.skip("numba is not installed")
@@ -404,15 +388,3 @@ def test_tuple_queries_are_checked_like_the_space_checks_them(data, query):
     for bad in ((1, 2, 3, 4, 0, 5), (1, 2, 3, 4, 0), (1, 2, 3, 4, 0, -1), (1, 2, 3, 4, 0, 1, 0)):
         with pytest.raises(Exception, match="nb201"):
             bench.predict(bad)
-
-
-def test_member_mean_and_std_match_numpy_for_one_arch_and_batches():
-    from surrogate_eo.surrogates._query import _mean_std
-
-    rng = np.random.default_rng(12)
-    for k, n in ((1, 1), (2, 1), (6, 1), (6, 7), (1, 5)):
-        out = rng.normal(0.8, 0.05, (k, n))
-        mean, std = _mean_std(out)
-        assert mean.shape == std.shape == (n,)
-        np.testing.assert_allclose(mean, out.mean(axis=0), rtol=0, atol=1e-15)
-        np.testing.assert_allclose(std, out.std(axis=0, ddof=1) if k > 1 else np.zeros(n), rtol=0, atol=1e-15)

@@ -54,3 +54,18 @@ def test_bad_and_odd_strings_go_to_the_space(parser):
         parser.parse([head, tail + ";" + texts[1]])
     with pytest.raises(InvalidArchitectureError, match="eo"):
         parser.parse([texts[0], texts[1].replace("width=", "widht=")])
+
+
+@pytest.mark.parametrize("name", ["nb201", "eo"])
+def test_string_parser_agrees_with_the_space_on_canonical_and_odd_strings(name):
+    space = get_space(name)
+    archs = space.sample(500, seed=11)
+    texts = space.to_strings(archs)
+    parser = StringParser(space)
+    assert parser.ok
+    np.testing.assert_array_equal(parser.parse(texts), archs)
+    np.testing.assert_array_equal(parser.parse(texts), space.from_strings(texts))
+    odd = [" " + t for t in texts[:5]] + [t + " " for t in texts[5:10]]     # the space strips these
+    np.testing.assert_array_equal(parser.parse(odd), archs[:10])
+    assert parser._one(texts[0].replace("|", "||", 1)) is None             # not canonical: never guessed
+    assert parser.parse([]).shape == (0, space.n_dims)
