@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
             note_path = GENERATED / "nb201_surrogates_gnn_run.txt"
             kept = [ln for ln in (note_path.read_text().splitlines() if note_path.is_file() else [])
                     if not any(ln.startswith((lb + ":", lb + " (")) for lb in labels.values())
+                    and not (legacy and any(ln.startswith(f"GNN pass, {p} protocol, sizes") for p in args.protocols))
                     and not (legacy and "flowerformer" in args.protocols and ln.startswith(legacy))]
             wall = time.perf_counter() - t0
             lines = [f"{labels[p]}: {wall:.0f} s wall; replicates " + ", ".join(

@@ -1,4 +1,5 @@
-"""Benchmark numbers in the docs are generated: benchmarks/_docs.py blocks, the benchmarks' docs_block, the CI check."""
+"""Numbers in the docs are generated: benchmarks/_docs.py blocks, the benchmarks' docs_block, the evaluation
+scripts' markdown blocks (GNN ablation) and the CI check that docs hold them."""
 from __future__ import annotations
 
 import copy
@@ -8,11 +9,13 @@ import shutil
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "benchmarks" / "results" / "bench_loader.json"
 DOC = ROOT / "docs" / "data.md"
+GENERATED = ROOT / "paper" / "generated"
 
 
 def _load(path: Path, name: str):
@@ -261,3 +264,65 @@ def test_publish_writes_the_json_then_the_docs_block(docs, tmp_path):
     assert len(saved["load_average"]["end"]) == 3 and written == [tmp_path / "r" / "out.json"]
     docs.publish({"rows": []}, tmp_path / "b.json", (0.0, 0.0, 0.0), None)     # --no-docs: JSON only
     assert json.loads((tmp_path / "b.json").read_text())["rows"] == [] and len(written) == 1
+
+
+# ---------------------------------------------------------------- evaluation docs blocks (GNN ablation)
+@pytest.fixture(scope="module")
+def ablation():
+    return _load(ROOT / "evaluation" / "nb201_gnn_ablation.py", "_test_nb201_gnn_ablation")
+
+
+def _rows(ablation, taus: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"dataset": "cifar10", "config": c, "perm": i, "seed": 0, "n_train": 78,
+                          "kendall_tau": t, "fit_seconds": 1.0 + i} for c, ts in taus.items()
+                         for i, t in enumerate(ts)])
+
+
+def test_differences_are_paired_over_the_same_training_sets(ablation):
+    df = _rows(ablation, {ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
+    summ = ablation.summarise(df.sample(frac=1.0, random_state=0)).set_index("config")   # row order is irrelevant
+    prev = summ.loc[ablation.PREVIOUS]
+    assert prev["diff_mean"] == pytest.approx((0.02 - 0.04 - 0.05) / 3)
+    assert prev["wins"] == 1 and prev["n"] == 3
+    assert prev["tau_mean"] == pytest.approx(0.726667, abs=1e-6)
+    assert summ.loc[ablation.DEFAULT, "diff_mean"] == 0.0
+    assert prev["fit_median_s"] == 2.0
+
+
+def test_block_shows_the_numbers_and_no_difference_for_the_default(ablation):
+    df = _rows(ablation, {ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
+    md = ablation.render(df, "note line", write=False)
+    assert md[0] == ablation.MARK[0] and md[-1] == ablation.MARK[1] and md[1] == "note line"
+    default = next(line for line in md if ablation.DEFAULT in line)
+    previous = next(line for line in md if ablation.PREVIOUS in line)
+    assert "| 0.750 ± 0.041 | — | — |" in default
+    assert "| -0.023 | 1/3 |" in previous
+
+
+def test_committed_block_is_the_rendering_of_the_committed_csv(ablation):
+    csv, note = GENERATED / "nb201_gnn_ablation.csv", GENERATED / "nb201_gnn_ablation_run.txt"
+    md = ablation.render(pd.read_csv(csv), note.read_text().strip(), write=False)
+    assert "\n".join(md) + "\n" == (GENERATED / "nb201_gnn_ablation.md").read_text(encoding="utf-8")
+    assert set(pd.read_csv(csv)["config"]) == set(ablation.CONFIGS)
+
+
+def test_docs_hold_every_evaluation_block(check):
+    assert check.stale_eval_docs() == []
+    assert {block for block, _ in check.EVAL_DOCS} >= {"nb201_surrogates.md", "nb201_gnn_ablation.md"}
+
+
+def test_an_edited_number_fails_the_check(check, tmp_path):
+    for block, doc in check.EVAL_DOCS:
+        for rel in (f"paper/generated/{block}", doc):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / rel, tmp_path / rel)
+    assert check.stale_eval_docs(root=tmp_path) == []
+    page = tmp_path / "docs" / "surrogates.md"
+    text = page.read_text(encoding="utf-8")
+    block = (GENERATED / "nb201_gnn_ablation.md").read_text(encoding="utf-8")
+    row = next(line for line in block.splitlines() if line.startswith("| C10 |"))
+    page.write_text(text.replace(row, row.replace("| C10 |", "| C10 (edited) |")), encoding="utf-8")
+    stale = check.stale_eval_docs(root=tmp_path)
+    assert len(stale) == 1 and "nb201_gnn_ablation.md" in stale[0] and "--from-csv" in stale[0]
+    (tmp_path / "paper" / "generated" / "nb201_surrogates.md").unlink()
+    assert any("nb201_surrogates.md is missing" in line for line in check.stale_eval_docs(root=tmp_path))
