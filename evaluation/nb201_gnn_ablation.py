@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _latex import GENERATED, write_table  # noqa: E402
+from _latex import GENERATED, latex_escape, write_table  # noqa: E402
 from nb201_surrogates import DATASETS, splits  # noqa: E402
 
 from surrogate_eo._io import atomic_write_text  # noqa: E402
@@ -96,17 +96,23 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
 def render(df: pd.DataFrame, note: str, write: bool) -> list[str]:
     """The LaTeX table and the docs' markdown block from the per-replicate rows."""
     summ = summarise(df)
-    rows = [[SHORT[r.dataset], r.config, f"{r.tau_mean:.3f} ± {r.tau_std:.3f}",
-             "—" if r.config == DEFAULT else f"{r.diff_mean:+.3f}",
-             "—" if r.config == DEFAULT else f"{r.wins}/{r.n}", f"{r.fit_median_s:.1f}"] for r in summ.itertuples()]
+
+    def rows(pm: str) -> list[list[str]]:
+        return [[SHORT[r.dataset], r.config, f"{r.tau_mean:.3f}{pm}{r.tau_std:.3f}",
+                 "—" if r.config == DEFAULT else f"{r.diff_mean:+.3f}",
+                 "—" if r.config == DEFAULT else f"{r.wins}/{r.n}", f"{r.fit_median_s:.1f}"]
+                for r in summ.itertuples()]
+
     header = ["data", "GNN", "Kendall τ", "Δτ vs default", "beats default", "fit s (median)"]
     md = [MARK[0], note, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    md += ["| " + " | ".join(r) + " |" for r in rows] + [MARK[1]]
-    if write:
-        write_table("nb201_gnn_ablation", header, rows, label="tab:nb201-gnn-ablation",
+    md += ["| " + " | ".join(r) + " |" for r in rows(" ± ")] + [MARK[1]]
+    if write:  # LaTeX: math-mode tau, Delta and pm (the report's inputenc has no Greek)
+        tex_header = ["data", "GNN", r"Kendall $\tau$", r"$\Delta\tau$ vs default", "beats default",
+                      "fit s (median)"]
+        write_table("nb201_gnn_ablation", tex_header, rows(r"$\pm$"), label="tab:nb201-gnn-ablation",
                     caption="Flow GNN ablation on NAS-Bench-201, FlowerFormer protocol, 78 training archs "
                             "(3 permutations x 3 seeds; chosen on CIFAR-10, held out: CIFAR-100, ImageNet16). "
-                            "Differences are paired over the same training sets.", note=note)
+                            "Differences are paired over the same training sets.", note=latex_escape(note))
         atomic_write_text(GENERATED / "nb201_gnn_ablation.md", "\n".join(md) + "\n")
         text = DOC.read_text(encoding="utf-8")
         if MARK[0] in text and MARK[1] in text:

@@ -326,3 +326,11 @@ def test_an_edited_number_fails_the_check(check, tmp_path):
     assert len(stale) == 1 and "nb201_gnn_ablation.md" in stale[0] and "--from-csv" in stale[0]
     (tmp_path / "paper" / "generated" / "nb201_surrogates.md").unlink()
     assert any("nb201_surrogates.md is missing" in line for line in check.stale_eval_docs(root=tmp_path))
+
+
+def test_generated_tables_use_only_characters_the_report_can_set():
+    """The report's ``inputenc`` (utf8) sets these four; Greek letters must come as math (``$\\tau$``)."""
+    allowed = set("×–±—")
+    for tex in sorted(GENERATED.glob("*.tex")):
+        odd = {c for c in tex.read_text(encoding="utf-8") if ord(c) > 127} - allowed
+        assert not odd, f"{tex.name}: {sorted(odd)}"

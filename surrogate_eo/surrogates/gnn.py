@@ -83,8 +83,8 @@ class GNNSurrogate(GraphSurrogate):
     ----------
     space : str, default="eo"
     hidden : int, default=64
-        Node-state width (64 beat 32 and 128 at 78 CIFAR-10 archs on NB201; see
-        ``docs/surrogates.md``).
+        Node-state width (chosen by ``evaluation/nb201_gnn_ablation.py``: 64 beat 32
+        and 128 at 78 CIFAR-10 archs on NB201; its table is in ``docs/surrogates.md``).
     layers : int, default=2
         Forward+backward sweep pairs.
     epochs : int, default=200
