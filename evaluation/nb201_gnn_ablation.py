@@ -86,7 +86,8 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     base = df[df["config"] == DEFAULT].set_index(key)["kendall_tau"]
     out = []
     for (d, label), g in df.groupby(["dataset", "config"], sort=False):
-        diff = g.set_index(key)["kendall_tau"] - base.loc[g.set_index(key).index]
+        tau = g.set_index(key)["kendall_tau"]
+        diff = tau - base.loc[tau.index]
         out.append({"dataset": d, "config": label, "n": len(g), "tau_mean": g["kendall_tau"].mean(),
                     "tau_std": g["kendall_tau"].std(ddof=0), "diff_mean": diff.mean(),
                     "wins": int((diff > 0).sum()), "fit_median_s": g["fit_seconds"].median()})
@@ -140,12 +141,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"one of 2 shared cores); {len(PERMS)} permutations x {len(SEEDS)} seeds per row, {SIZE} "
                 f"training archs; the median fit time leaves out the one-off pretraining (cached per "
                 f"configuration).")
+        if not np.isfinite(df["kendall_tau"]).all():  # checked before anything is written
+            raise SystemExit("some replicates gave no Kendall tau; nothing written")
         if not args.no_write:
             df.to_csv(csv, index=False)
             atomic_write_text(note_path, note + "\n")
     print("\n".join(render(df, note, not args.no_write)))
-    if not np.isfinite(df["kendall_tau"]).all():
-        raise SystemExit("some replicates gave no Kendall tau")
 
 
 if __name__ == "__main__":

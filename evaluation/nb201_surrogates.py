@@ -296,12 +296,11 @@ def main(argv: list[str] | None = None) -> None:
             df.to_csv(path, index=False)
             sized = f", sizes {', '.join(f'{z:g}' for z in args.sizes)}" if args.sizes else ""
             labels = {p: f"GNN pass, {p} protocol{sized}" for p in args.protocols}
-            legacy = "" if args.sizes else "GNN pass (`--gnn`"  # the first pass's line, before per-protocol lines
+            # a sized pass replaces its own line; a whole-protocol pass every line of the protocol (sized ones too)
+            replaced = tuple(f"{lb}{end}" for lb in labels.values() for end in ((":", " (") if args.sizes else ("",)))
             note_path = GENERATED / "nb201_surrogates_gnn_run.txt"
             kept = [ln for ln in (note_path.read_text().splitlines() if note_path.is_file() else [])
-                    if not any(ln.startswith((lb + ":", lb + " (")) for lb in labels.values())
-                    and not (legacy and any(ln.startswith(f"GNN pass, {p} protocol, sizes") for p in args.protocols))
-                    and not (legacy and "flowerformer" in args.protocols and ln.startswith(legacy))]
+                    if not ln.startswith(replaced)]
             wall = time.perf_counter() - t0
             lines = [f"{labels[p]}: {wall:.0f} s wall; replicates " + ", ".join(
                 f"{SHORT.get(d, d)} {z} {m} x{n}" for (d, z, m), n in

@@ -32,19 +32,17 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.fixture(scope="module")
-def bench():
-    return _load(ROOT / "benchmarks" / "bench_loader.py", "_test_bench_loader")
+def _script_fixture(name: str, rel: str):
+    """A module-scoped fixture ``name`` that imports the repository script ``rel`` once."""
+    return pytest.fixture(scope="module", name=name)(lambda: _load(ROOT / rel, f"_test_{Path(rel).stem}"))
 
 
-@pytest.fixture(scope="module")
-def docs():
-    return _load(ROOT / "benchmarks" / "_docs.py", "_test_bench_docs")
-
-
-@pytest.fixture(scope="module")
-def check():
-    return _load(ROOT / "evaluation" / "check_generated.py", "_test_check_generated")
+bench = _script_fixture("bench", "benchmarks/bench_loader.py")
+docs = _script_fixture("docs", "benchmarks/_docs.py")
+check = _script_fixture("check", "evaluation/check_generated.py")
+predict = _script_fixture("predict", "benchmarks/bench_predict.py")
+endtoend = _script_fixture("endtoend", "benchmarks/bench_endtoend.py")
+ablation = _script_fixture("ablation", "evaluation/nb201_gnn_ablation.py")
 
 
 @pytest.fixture()
@@ -152,16 +150,6 @@ def test_a_chunked_file_alone_gets_no_memory_map_prose(bench, result):
 SPEED_DOC = ROOT / "docs" / "surrogates.md"
 
 
-@pytest.fixture(scope="module")
-def predict():
-    return _load(ROOT / "benchmarks" / "bench_predict.py", "_test_bench_predict")
-
-
-@pytest.fixture(scope="module")
-def endtoend():
-    return _load(ROOT / "benchmarks" / "bench_endtoend.py", "_test_bench_endtoend")
-
-
 def _json(name: str) -> dict:
     return json.loads((ROOT / "benchmarks" / "results" / f"{name}.json").read_text(encoding="utf-8"))
 
@@ -267,19 +255,14 @@ def test_publish_writes_the_json_then_the_docs_block(docs, tmp_path):
 
 
 # ---------------------------------------------------------------- evaluation docs blocks (GNN ablation)
-@pytest.fixture(scope="module")
-def ablation():
-    return _load(ROOT / "evaluation" / "nb201_gnn_ablation.py", "_test_nb201_gnn_ablation")
-
-
-def _rows(ablation, taus: dict[str, list[float]]) -> pd.DataFrame:
+def _rows(taus: dict[str, list[float]]) -> pd.DataFrame:
     return pd.DataFrame([{"dataset": "cifar10", "config": c, "perm": i, "seed": 0, "n_train": 78,
                           "kendall_tau": t, "fit_seconds": 1.0 + i} for c, ts in taus.items()
                          for i, t in enumerate(ts)])
 
 
 def test_differences_are_paired_over_the_same_training_sets(ablation):
-    df = _rows(ablation, {ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
+    df = _rows({ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
     summ = ablation.summarise(df.sample(frac=1.0, random_state=0)).set_index("config")   # row order is irrelevant
     prev = summ.loc[ablation.PREVIOUS]
     assert prev["diff_mean"] == pytest.approx((0.02 - 0.04 - 0.05) / 3)
@@ -290,7 +273,7 @@ def test_differences_are_paired_over_the_same_training_sets(ablation):
 
 
 def test_block_shows_the_numbers_and_no_difference_for_the_default(ablation):
-    df = _rows(ablation, {ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
+    df = _rows({ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
     md = ablation.render(df, "note line", write=False)
     assert md[0] == ablation.MARK[0] and md[-1] == ablation.MARK[1] and md[1] == "note line"
     default = next(line for line in md if ablation.DEFAULT in line)
