@@ -88,11 +88,6 @@ def build(name: str, seed: int, archs: np.ndarray, y: np.ndarray):  # noqa: ANN2
         return RawXGB(space="nb201", seed=seed), name
     if name == "gnn":
         return make_model("gnn", "nb201", seed=seed), name
-    if name == "xgb+gnn":
-        from surrogate_eo.surrogates import Ensemble, GNNSurrogate
-
-        return Ensemble(members=[XGBSurrogate(space="nb201"), GNNSurrogate(space="nb201")], n_seeds=1,
-                        seed=seed), name
     if name == "auto":
         chosen, _ = select_model("nb201", archs, y, cv=3, seed=seed)
         return make_model(chosen, "nb201", seed=seed), chosen

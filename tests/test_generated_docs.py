@@ -272,6 +272,17 @@ def test_differences_are_paired_over_the_same_training_sets(ablation):
     assert prev["fit_median_s"] == 2.0
 
 
+def test_member_variants_are_compared_with_the_xgb_gnn_default(ablation):
+    previous = next(k for k in ablation.MEMBERS if "previous" in k)
+    df = _rows({ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.MEMBER_DEFAULT: [0.78, 0.82, 0.80],
+                previous: [0.77, 0.83, 0.78]})
+    summ = ablation.summarise(df).set_index("config")
+    assert summ.loc[previous, "diff_mean"] == pytest.approx((-0.01 + 0.01 - 0.02) / 3)
+    assert summ.loc[previous, "wins"] == 1 and summ.loc[ablation.MEMBER_DEFAULT, "diff_mean"] == 0.0
+    md = ablation.render(df, "note", write=False)
+    assert "| 0.800 ± 0.016 | — | — |" in next(line for line in md if ablation.MEMBER_DEFAULT in line)
+
+
 def test_block_shows_the_numbers_and_no_difference_for_the_default(ablation):
     df = _rows({ablation.DEFAULT: [0.70, 0.80, 0.75], ablation.PREVIOUS: [0.72, 0.76, 0.70]})
     md = ablation.render(df, "note line", write=False)
@@ -286,7 +297,7 @@ def test_committed_block_is_the_rendering_of_the_committed_csv(ablation):
     csv, note = GENERATED / "nb201_gnn_ablation.csv", GENERATED / "nb201_gnn_ablation_run.txt"
     md = ablation.render(pd.read_csv(csv), note.read_text().strip(), write=False)
     assert "\n".join(md) + "\n" == (GENERATED / "nb201_gnn_ablation.md").read_text(encoding="utf-8")
-    assert set(pd.read_csv(csv)["config"]) == set(ablation.CONFIGS)
+    assert set(pd.read_csv(csv)["config"]) == set(ablation.CONFIGS) | set(ablation.MEMBERS)
 
 
 def test_docs_hold_every_evaluation_block(check):

@@ -6,8 +6,8 @@ optionally a starting state (``_initial_state``, the GNN's pretrained
 encoder), the trainable parameters, the optimiser, the batch-size rule and
 extra artifact state. Targets are standardised, or, for a model with
 ``target="normal"``, replaced by the normal scores of their ranks
-(:func:`normal_score_knots`; predictions map back through the same knots,
-:func:`from_normal_scores`), which keeps the long lower tail of accuracy
+(:func:`~surrogate_eo.surrogates.targets.normal_score_knots`; predictions map back through the
+same knots), which keeps the long lower tail of accuracy
 tables (dead archs) from dominating the MSE. The loop minimises MSE plus,
 when the model has ``rank_weight > 0``, a pairwise logistic ranking loss,
 with a cosine-annealed learning rate; batches are drawn from a
@@ -25,60 +25,18 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._imports import require, require_torch
-from ..errors import SurrogateError
 from ..spaces import get_space
 from ..spaces.base import BatchLike
 from .base import Surrogate, check_training_data
 from .canonical import canonical_representatives
 from .features import Featurizer, graph_encoding
+from .targets import (check_choice, from_normal_scores, knots_state, normal_score_knots, read_knots,
+                      to_normal_scores)
 
 #: Archs per forward pass when predicting (bounds the dense adjacency tensors' memory).
 PREDICT_CHUNK = 4096
 #: What a graph model regresses on: ``standard`` (z-scores of y) or ``normal`` (normal scores of y's ranks).
 TARGETS: tuple[str, ...] = ("standard", "normal")
-
-
-def normal_score_knots(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knots ``(z, y)`` of the normal-score map: each distinct ``y`` and ``Φ⁻¹((mean rank - ½) / n)``.
-
-    Both arrays are strictly increasing; :func:`from_normal_scores` inverts the map.
-
-    >>> z, v = normal_score_knots(np.array([0.9, 0.1, 0.5, 0.5]))
-    >>> v.tolist(), [round(float(t), 3) for t in z]
-    ([0.1, 0.5, 0.9], [-1.15, 0.0, 1.15])
-    """
-    from scipy.stats import norm, rankdata
-
-    y = np.asarray(y, dtype=np.float64)
-    ranks = rankdata(y)  # ties share their mean rank, hence one score
-    values, first = np.unique(y, return_index=True)
-    return norm.ppf((ranks[first] - 0.5) / len(y)), values
-
-
-def to_normal_scores(y: np.ndarray, knots: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Normal scores of training targets ``y`` (every value is a knot)."""
-    z, values = knots
-    return z[np.searchsorted(values, y)]
-
-
-def from_normal_scores(z: np.ndarray, knots: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Back to target units: piecewise-linear through the knots, linear beyond them.
-
-    Beyond the outermost knots the map continues with the slope of its outer
-    tenth (at least one segment), so predictions past the best (or worst)
-    training arch keep their order instead of tying at the end.
-
-    >>> knots = (np.array([-1.0, 0.0, 1.0]), np.array([0.2, 0.6, 0.8]))
-    >>> from_normal_scores(np.array([-2.0, 0.5, 2.0]), knots).round(3).tolist()
-    [-0.2, 0.7, 1.0]
-    """
-    zk, yk = knots
-    k = max(1, (len(zk) - 1) // 10)
-    lo = (yk[k] - yk[0]) / (zk[k] - zk[0])
-    hi = (yk[-1] - yk[-1 - k]) / (zk[-1] - zk[-1 - k])
-    out = np.interp(z, zk, yk)
-    out = np.where(z < zk[0], yk[0] + (z - zk[0]) * lo, out)
-    return np.where(z > zk[-1], yk[-1] + (z - zk[-1]) * hi, out)
 
 
 @contextmanager
@@ -200,9 +158,7 @@ class GraphSurrogate(Surrogate):
     def validate_params(self) -> None:
         """The numeric rules of :data:`~surrogate_eo.surrogates.base.PARAM_RULES`, and ``target`` in :data:`TARGETS`."""
         super().validate_params()
-        if getattr(self, "target", "standard") not in TARGETS:
-            raise SurrogateError(f"{type(self).__name__} parameter target={getattr(self, 'target')!r} is invalid; "
-                                 f"expected one of {', '.join(TARGETS)}")
+        check_choice(type(self).__name__, "target", getattr(self, "target", "standard"), TARGETS)
 
     def _make_featurizer(self) -> Featurizer:
         return Featurizer(space=self.space, blocks=("onehot",), canonical=True)
@@ -264,9 +220,8 @@ class GraphSurrogate(Surrogate):
     def _save_state(self) -> tuple[dict[str, Any], dict[str, bytes]]:
         st = require("safetensors.torch", f"saving a {self.label} surrogate")
         tensors = {k: v.detach().contiguous() for k, v in self.net_.state_dict().items()}
-        state = {"y_mean": self.y_mean_, "y_std": self.y_std_, **self.extra_}
-        if getattr(self, "knots_", None) is not None:
-            state["target_z"], state["target_y"] = (v.tolist() for v in self.knots_)
+        state = {"y_mean": self.y_mean_, "y_std": self.y_std_, **self.extra_,
+                 **knots_state(getattr(self, "knots_", None))}
         return state, {"weights.safetensors": st.save(tensors)}
 
     def _load_state(self, state: dict[str, Any], files: dict[str, bytes]) -> None:
@@ -274,19 +229,14 @@ class GraphSurrogate(Surrogate):
         st = require("safetensors.torch", f"loading a {self.label} surrogate")
         from ..errors import ArtifactError
 
-        knot_keys = ("target_z", "target_y") if self._target_kind() == "normal" else ()
         try:
             extra = {k: int(state[k]) for k in self.extra_keys}
             y_mean, y_std = float(state["y_mean"]), float(state["y_std"])
-            knots = tuple(np.asarray(state[k], dtype=np.float64) for k in knot_keys) or None
-            if knots is not None and not (knots[0].ndim == 1 and knots[0].shape == knots[1].shape
-                                          and len(knots[0]) >= 2 and np.isfinite(np.concatenate(knots)).all()
-                                          and (np.diff(knots[0]) > 0).all() and (np.diff(knots[1]) > 0).all()):
-                raise ValueError("target knots must be two increasing, finite, equally long lists")
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{self.label} state {str(state)[:200]} lacks or garbles "
-                                f"{', '.join(('y_mean', 'y_std') + self.extra_keys + knot_keys)} ({exc!r}); "
+                                f"{', '.join(('y_mean', 'y_std') + self.extra_keys)} ({exc!r}); "
                                 f"refit the model") from None
+        knots = read_knots(state, self.label) if self._target_kind() == "normal" else None
         tensors = st.load(files["weights.safetensors"])
         net = self._net(torch, extra)
         try:

@@ -275,6 +275,9 @@ _FAMILIES: dict[str, tuple[str, str]] = {
 
 #: Names :func:`make_model` accepts besides the families: preset ensembles.
 PRESETS: tuple[str, ...] = ("xgb-ens", "xgb+lgb", "xgb+gnn")
+#: Defaults of ``xgb+gnn``'s XGBoost member (parameters passed to the preset override them): normal-score
+#: targets and shallower trees, chosen by ``evaluation/nb201_gnn_ablation.py`` (``docs/surrogates.md``).
+XGB_IN_GNN_PRESET: dict[str, Any] = {"target": "normal", "max_depth": 4}
 
 
 def model_class(family: str) -> type[Surrogate]:
@@ -291,8 +294,9 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
     """A model by name: ``xgb``, ``lgb``, ``rf``, ``gin``, or a preset ensemble.
 
     Presets: ``xgb-ens`` (5 XGBoost seeds), ``xgb+lgb`` (3 seeds each of
-    XGBoost and LightGBM) and ``xgb+gnn`` (XGBoost and the flow GNN, mean of
-    the two). ``params`` go to the base model(s); for the mixed presets each
+    XGBoost and LightGBM) and ``xgb+gnn`` (XGBoost on normal scores with
+    depth-4 trees, :data:`XGB_IN_GNN_PRESET`, and the flow GNN; mean of the
+    two). ``params`` go to the base model(s); for the mixed presets each
     member takes the ones it knows. Which model wins at which training-set
     size on NB201 is in the generated table of ``docs/surrogates.md``.
     """
@@ -316,6 +320,7 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
         unknown = [k for k in params if k not in xgb_p and k not in gnn_p]
         if unknown:
             raise SurrogateError(f"xgb+gnn: neither XGBoost nor the GNN takes parameter {unknown[0]!r}")
+        xgb_p = {**XGB_IN_GNN_PRESET, **xgb_p}
         return Ensemble(members=[XGBSurrogate(space=space, **xgb_p), GNNSurrogate(space=space, **gnn_p)],
                         n_seeds=1, seed=seed)
     if name == "auto":

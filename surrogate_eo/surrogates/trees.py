@@ -20,6 +20,8 @@ import numpy as np
 
 from . import _compiled
 from .base import Surrogate
+from .targets import (check_choice, from_normal_scores, knots_state, normal_score_knots, read_knots,
+                      to_normal_scores)
 
 
 class XGBSurrogate(Surrogate):
@@ -45,20 +47,28 @@ class XGBSurrogate(Surrogate):
     seed : int, default=0
     n_jobs : int, default=1
         Threads for fitting and prediction.
+    target : {"raw", "normal"}, default="raw"
+        Fit the targets as given, or their normal scores (:mod:`~surrogate_eo.surrogates.targets`;
+        predictions map back to target units). ``xgb+gnn``'s XGBoost member uses ``"normal"``
+        with ``max_depth=4``, chosen by ``evaluation/nb201_gnn_ablation.py``.
 
     Attributes
     ----------
     booster_ : xgboost.Booster
+    knots_ : (ndarray, ndarray) or None
+        Knots ``(z, y)`` of the normal-score map (``target="normal"``), saved with the artifact.
     featurizer_ : Featurizer
     n_train_ : int
     """
 
     family: ClassVar[str] = "xgb"
+    #: Values of ``target``.
+    TARGETS: ClassVar[tuple[str, ...]] = ("raw", "normal")
 
     def __init__(self, *, space: str = "eo", features: tuple[str, ...] | None = None, n_estimators: int = 500,
                  learning_rate: float = 0.05, max_depth: int = 6, subsample: float = 0.8,
                  colsample_bytree: float = 0.8, min_child_weight: float = 1.0, reg_lambda: float = 1.0,
-                 seed: int = 0, n_jobs: int = 1) -> None:
+                 seed: int = 0, n_jobs: int = 1, target: str = "raw") -> None:
         self.space = space
         self.features = features
         self.n_estimators = n_estimators
@@ -70,9 +80,19 @@ class XGBSurrogate(Surrogate):
         self.reg_lambda = reg_lambda
         self.seed = seed
         self.n_jobs = n_jobs
+        self.target = target
+
+    def validate_params(self) -> None:
+        """:data:`~surrogate_eo.surrogates.base.PARAM_RULES` and ``target`` in :data:`TARGETS`."""
+        super().validate_params()
+        check_choice(type(self).__name__, "target", self.target, self.TARGETS)
 
     def _fit_X(self, X: np.ndarray, y: np.ndarray) -> None:
         import xgboost as xgb
+
+        self.knots_ = normal_score_knots(y) if self.target == "normal" else None
+        if self.knots_ is not None:
+            y = to_normal_scores(y, self.knots_)
 
         params = {
             "objective": "reg:squarederror", "tree_method": "hist", "eta": float(self.learning_rate),
@@ -84,18 +104,22 @@ class XGBSurrogate(Surrogate):
         self.booster_ = xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=int(self.n_estimators))
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
-        fast = _compiled.small_batch(self, X)  # small batches: exported trees, no library call
-        if fast is not None:
-            return fast
-        return np.asarray(self.booster_.inplace_predict(X), dtype=np.float64)
+        raw = _compiled.small_batch(self, X)  # small batches: exported trees, no library call
+        if raw is None:
+            raw = np.asarray(self.booster_.inplace_predict(X), dtype=np.float64)
+        knots = getattr(self, "knots_", None)
+        return raw if knots is None else from_normal_scores(raw, knots)
 
     # artifacts ---------------------------------------------------------------
     def _save_state(self) -> tuple[dict[str, Any], dict[str, bytes]]:
-        return {"n_features": int(self.booster_.num_features())}, {"booster.ubj": bytes(self.booster_.save_raw("ubj"))}
+        state: dict[str, Any] = {"n_features": int(self.booster_.num_features())}
+        state.update(knots_state(getattr(self, "knots_", None)))
+        return state, {"booster.ubj": bytes(self.booster_.save_raw("ubj"))}
 
     def _load_state(self, state: dict[str, Any], files: dict[str, bytes]) -> None:
         import xgboost as xgb
 
+        self.knots_ = read_knots(state, type(self).__name__) if self.target == "normal" else None
         booster = xgb.Booster()
         booster.load_model(bytearray(files["booster.ubj"]))
         booster.set_param({"nthread": int(self.n_jobs)})

@@ -14,6 +14,7 @@ from surrogate_eo.surrogates.metrics import kendall_tau_score
 
 SMALL = {
     "xgb": lambda **kw: XGBSurrogate(space="nb201", n_estimators=60, **kw),
+    "xgb-normal": lambda **kw: XGBSurrogate(space="nb201", n_estimators=60, target="normal", **kw),
     "lgb": lambda **kw: LGBSurrogate(space="nb201", n_estimators=60, **kw),
     "rf": lambda **kw: RFSurrogate(space="nb201", n_estimators=30, **kw),
     "ensemble": lambda **kw: Ensemble(members=[XGBSurrogate(space="nb201", n_estimators=40),

@@ -106,8 +106,9 @@ def test_make_model_names():
 def test_auto_selects_by_cross_validation(toy_data):
     archs, y = toy_data
     name, scores = select_model("nb201", archs[:120], y[:120], cv=3, params={"n_estimators": 60}, gnn=False)
-    assert name in scores and set(scores) == {"xgb", "rf", "xgb-ens"}
-    assert scores[name] >= max(scores.values()) - 0.005 and all(0.3 < s <= 1 for s in scores.values())
+    assert name in scores and list(scores) == ["xgb", "rf", "xgb-ens"]
+    assert name == "xgb" or scores[name] > scores["xgb"] + 0.005
+    assert all(0.3 < s <= 1 for s in scores.values())
     with pytest.raises(SurrogateError, match="at least 10 distinct training archs; got 9"):
         select_model("nb201", archs[:9], y[:9])
     with pytest.raises(SurrogateError, match="at least 10 distinct"):
