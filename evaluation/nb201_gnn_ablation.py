@@ -146,7 +146,7 @@ def render(df: pd.DataFrame, note: str, write: bool) -> list[str]:
 
     def rows(pm: str) -> list[list[str]]:
         return [[SHORT[r.dataset], r.config, f"{r.tau_mean:.3f}{pm}{r.tau_std:.3f}",
-                 "—" if r.config in (DEFAULT, MEMBER_DEFAULT) else f"{r.diff_mean:+.3f}",
+                 "—" if r.config in (DEFAULT, MEMBER_DEFAULT) else f"{round(r.diff_mean, 3) + 0.0:+.3f}",
                  "—" if r.config in (DEFAULT, MEMBER_DEFAULT) else f"{r.wins}/{r.n}", f"{r.fit_median_s:.1f}"]
                 for r in summ.itertuples()]
 

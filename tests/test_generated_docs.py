@@ -281,6 +281,9 @@ def test_member_variants_are_compared_with_the_xgb_gnn_default(ablation):
     assert summ.loc[previous, "wins"] == 1 and summ.loc[ablation.MEMBER_DEFAULT, "diff_mean"] == 0.0
     md = ablation.render(df, "note", write=False)
     assert "| 0.800 ± 0.016 | — | — |" in next(line for line in md if ablation.MEMBER_DEFAULT in line)
+    near = _rows({ablation.DEFAULT: [0.7, 0.8, 0.75], ablation.MEMBER_DEFAULT: [0.78, 0.82, 0.80],
+                  previous: [0.7798, 0.82, 0.80]})  # a paired difference of -0.00007 shows as +0.000, not -0.000
+    assert "| +0.000 | 0/3 |" in next(line for line in ablation.render(near, "n", write=False) if previous in line)
 
 
 def test_block_shows_the_numbers_and_no_difference_for_the_default(ablation):
