@@ -86,7 +86,7 @@ def choose(fold_taus: dict[str, Sequence[float]]) -> str:
     'rf'
     """
     taus = {k: np.asarray(v, dtype=np.float64) for k, v in fold_taus.items()}
-    means = {k: float(np.nanmean(v)) for k, v in taus.items()}
+    means = {k: float(np.nanmean(v)) if np.isfinite(v).any() else -np.inf for k, v in taus.items()}
     best = max(means, key=lambda k: means[k])
 
     def close(name: str) -> bool:
@@ -95,7 +95,7 @@ def choose(fold_taus: dict[str, Sequence[float]]) -> str:
         se = float(np.std(diff, ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
         return means[name] >= means[best] - max(TIE, se)
 
-    return next(k for k in taus if close(k))
+    return next((k for k in taus if close(k)), best)  # best itself is close unless every score is NaN
 
 
 def _accepted(name: str) -> set[str]:

@@ -233,6 +233,8 @@ def test_choose_keeps_the_first_candidate_unless_another_beats_it_beyond_fold_no
     assert choose(tie) == "xgb+gnn"  # the TIE floor: a steady gain below TIE is a tie
     assert choose({"a": [0.5, float("nan"), 0.6], "b": [0.7, 0.8, 0.9]}) == "b"  # a NaN fold is skipped
     assert choose({"only": [0.4]}) == "only"
+    assert choose({"a": [float("nan")] * 3, "b": [0.1, 0.2, 0.3]}) == "b"  # a candidate without scores never wins
+    assert choose({"a": [float("nan")] * 3}) == "a"
 
 
 # ------------------------------------------------------- normal-score targets
