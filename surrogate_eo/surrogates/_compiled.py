@@ -65,14 +65,18 @@ def compile_model(model: SurrogateLike) -> CompiledTrees | None:
     """The compiled trees of a fitted xgb/lgb/rf surrogate (cached on the model), or ``None``.
 
     ``None`` means "ask the library": an unsupported booster (categorical splits, a link
-    function, several targets) or a model that is not a tree model.
+    function, several targets), trees fitted on normal scores (``target="normal"``: their
+    summed leaves are not the prediction, the model maps them back) or a model that is not
+    a tree model.
     """
     cached = getattr(model, "_compiled_cache", None)
     if cached is not None and cached[0] is _state_of(model):
         return cached[1]
     family = getattr(model, "family", "")
     out: CompiledTrees | None = None
-    if family == "xgb":
+    if getattr(model, "knots_", None) is not None:
+        pass
+    elif family == "xgb":
         out = from_xgboost(model.booster_)
     elif family == "lgb":
         out = from_lightgbm(model.booster_)

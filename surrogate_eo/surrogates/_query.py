@@ -259,11 +259,7 @@ def _mean_std(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compile_entry_model(model: SurrogateLike) -> tuple[_compiled.CompiledTrees, Any, bool] | None:
-    """Compiled trees of a benchmark model: one tree model, an ensemble of them, or either under multi-fidelity.
-
-    ``None`` (the libraries answer) for other models and for trees fitted on normal scores
-    (``target="normal"``), whose summed leaves are not yet the prediction.
-    """
+    """Compiled trees of a benchmark model: one tree model, an ensemble of them, or either under multi-fidelity."""
     inner = model
     if isinstance(model, MultiFidelity):
         inner = getattr(model, "base_", None) or model.base
@@ -273,12 +269,11 @@ def compile_entry_model(model: SurrogateLike) -> tuple[_compiled.CompiledTrees, 
     if isinstance(inner, Ensemble):
         members = getattr(inner, "estimators_", [])
         if not members or any(not m.uses_features or getattr(m, "featurizer_", featurizer) != featurizer
-                              or getattr(m, "knots_", None) is not None for m in members):
+                              for m in members):
             return None
         trees = _compiled.compile_members(members)
         return None if trees is None else (trees, featurizer, True)
-    if type(inner).__name__ not in ("XGBSurrogate", "LGBSurrogate", "RFSurrogate") \
-            or getattr(inner, "knots_", None) is not None:  # normal-score trees: the map back follows them
+    if type(inner).__name__ not in ("XGBSurrogate", "LGBSurrogate", "RFSurrogate"):
         return None
     trees = _compiled.compile_model(inner)
     return None if trees is None else (trees, featurizer, False)

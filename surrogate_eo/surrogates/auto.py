@@ -15,9 +15,9 @@ candidate listed first wins unless another beats it by more than the noise
 of the comparison: a candidate is *close to the best* when its mean τ is
 within ``max(TIE, SE)`` of the best one's, SE being the standard error of
 their paired fold differences (the one-standard-error rule); the first close
-candidate is chosen (:func:`choose`). At ~150 archs a fold's τ is measured on
-~50 archs and moves by several hundredths between folds, so plain "highest
-mean wins" picked by noise. ``params`` go to each candidate that takes them.
+candidate is chosen (:func:`choose`). At ~150 archs each fold's τ rests on
+~50 archs, and plain "highest mean wins" picked by that noise.
+``params`` go to each candidate that takes them.
 
 >>> from surrogate_eo.spaces import get_space
 >>> archs = get_space("nb201").sample(60, seed=0)

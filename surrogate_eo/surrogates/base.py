@@ -224,6 +224,19 @@ def check_param(owner: str, name: str, value: Any, kind: str, low: float | None,
                              f"fix the value passed to the model")
 
 
+def check_choice(owner: str, name: str, value: object, allowed: tuple[str, ...]) -> None:
+    """Raise a one-line :class:`SurrogateError` unless ``value`` is one of ``allowed``.
+
+    >>> check_choice("XGBSurrogate", "target", "normal", ("raw", "normal"))
+    >>> check_choice("XGBSurrogate", "target", "log", ("raw", "normal"))
+    Traceback (most recent call last):
+    ...
+    surrogate_eo.errors.SurrogateError: XGBSurrogate parameter target='log' is invalid; expected one of raw, normal
+    """
+    if value not in allowed:
+        raise SurrogateError(f"{owner} parameter {name}={value!r} is invalid; expected one of {', '.join(allowed)}")
+
+
 # ------------------------------------------------------------------ checks
 def check_targets(y: Any, n: int | None = None, what: str = "y") -> np.ndarray:
     """``y`` as a 1-D float64 array; raises :class:`SurrogateError` on a bad shape or length."""

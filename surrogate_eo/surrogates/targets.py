@@ -14,22 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SurrogateError
-
-
-def check_choice(owner: str, name: str, value: object, allowed: tuple[str, ...]) -> None:
-    """Raise a one-line :class:`SurrogateError` unless ``value`` is one of ``allowed``.
-
-    >>> check_choice("XGBSurrogate", "target", "normal", ("raw", "normal"))
-    >>> check_choice("XGBSurrogate", "target", "log", ("raw", "normal"))
-    Traceback (most recent call last):
-    ...
-    surrogate_eo.errors.SurrogateError: XGBSurrogate parameter target='log' is invalid; expected one of raw, normal
-    """
-    if value not in allowed:
-        raise SurrogateError(f"{owner} parameter {name}={value!r} is invalid; expected one of {', '.join(allowed)}")
-
-
 def normal_score_knots(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Knots ``(z, y)`` of the normal-score map: each distinct ``y`` and ``Φ⁻¹((mean rank - ½) / n)``.
 

@@ -19,9 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import _compiled
-from .base import Surrogate
-from .targets import (check_choice, from_normal_scores, knots_state, normal_score_knots, read_knots,
-                      to_normal_scores)
+from .base import Surrogate, check_choice
+from .targets import from_normal_scores, knots_state, normal_score_knots, read_knots, to_normal_scores
 
 
 class XGBSurrogate(Surrogate):
@@ -104,9 +103,10 @@ class XGBSurrogate(Surrogate):
         self.booster_ = xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=int(self.n_estimators))
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
-        raw = _compiled.small_batch(self, X)  # small batches: exported trees, no library call
-        if raw is None:
-            raw = np.asarray(self.booster_.inplace_predict(X), dtype=np.float64)
+        fast = _compiled.small_batch(self, X)  # small batches: exported trees, no library call (raw targets)
+        if fast is not None:
+            return fast
+        raw = np.asarray(self.booster_.inplace_predict(X), dtype=np.float64)
         knots = getattr(self, "knots_", None)
         return raw if knots is None else from_normal_scores(raw, knots)
 
