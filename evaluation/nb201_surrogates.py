@@ -108,6 +108,27 @@ def splits(protocol: str, size: float, perm: int, seed: int, n: int) -> tuple[np
     return tr, np.arange(n)
 
 
+#: How a run-note line marks replicates dropped from it because a later ``--gnn`` pass re-ran their rows.
+RERUN = " (the rest re-run by a later pass)"
+
+
+def drop_replicates(line: str, redone: set[str]) -> str:
+    """A run-note line of an earlier ``--gnn`` pass without the replicate entries (``"C10 78 gnn"``) in ``redone``.
+
+    >>> drop_replicates("GNN pass, flowerformer protocol: 9 s wall; replicates C10 78 gnn x9, C10 390 gnn x3.",
+    ...                 {"C10 78 gnn"})
+    'GNN pass, flowerformer protocol: 9 s wall; replicates C10 390 gnn x3 (the rest re-run by a later pass).'
+    """
+    head, sep, entries = line.partition("; replicates ")
+    if not sep or not redone:
+        return line
+    entries = entries.rstrip(".").removesuffix(RERUN)
+    items = [e for e in entries.split(", ") if e.rsplit(" x", 1)[0] not in redone]
+    if len(items) == len(entries.split(", ")):
+        return line
+    return f"{head}; replicates {', '.join(items) or 'none'}{RERUN}."
+
+
 def main_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -> bool:
     """Replicates of the main run: FlowerFormer's other datasets and SECONDARY models get the first seed only."""
     return not (protocol == "flowerformer" and d != "cifar10" and s != seeds[0]) \
@@ -297,10 +318,14 @@ def main(argv: list[str] | None = None) -> None:
             kept = [ln for ln in (note_path.read_text().splitlines() if note_path.is_file() else [])
                     if not ln.startswith(replaced)]
             wall = time.perf_counter() - t0
-            lines = [f"{labels[p]}: {wall:.0f} s wall; replicates " + ", ".join(
-                f"{SHORT.get(d, d)} {z} {m} x{n}" for (d, z, m), n in
-                run[run["protocol"] == p].groupby(["dataset", "size", "model"], sort=False).size().items()) + "."
-                for p in args.protocols]
+            counts = {p: [(f"{SHORT.get(d, d)} {z} {m}", n) for (d, z, m), n in
+                          run[run["protocol"] == p].groupby(["dataset", "size", "model"], sort=False).size().items()]
+                      for p in args.protocols}
+            kept = [drop_replicates(ln, {e for p in args.protocols for e, _ in counts[p]}
+                                    if ln.startswith(tuple(f"GNN pass, {p} protocol" for p in args.protocols)) else set())
+                    for ln in kept]
+            lines = [f"{labels[p]}: {wall:.0f} s wall; replicates "
+                     + ", ".join(f"{e} x{n}" for e, n in counts[p]) + "." for p in args.protocols]
             atomic_write_text(note_path, "\n".join(kept + lines) + "\n")
             publish(write)
         else:

@@ -331,3 +331,40 @@ def test_generated_tables_use_only_characters_the_report_can_set():
     for tex in sorted(GENERATED.glob("*.tex")):
         odd = {c for c in tex.read_text(encoding="utf-8") if ord(c) > 127} - allowed
         assert not odd, f"{tex.name}: {sorted(odd)}"
+
+
+def test_make_generated_runs_every_evaluation_script():
+    """``make -C paper generated`` (the regeneration the CI check's message names) runs every script of
+    ``evaluation/`` that writes into ``paper/generated/``; helpers start with ``_``, and the check only reads."""
+    recipe = (ROOT / "paper" / "Makefile").read_text(encoding="utf-8").split("\ngenerated:\n", 1)[1]
+    recipe = recipe.split("\n\n", 1)[0]
+    scripts = {p.name for p in (ROOT / "evaluation").glob("*.py")} - {"check_generated.py"}
+    scripts = {s for s in scripts if not s.startswith("_")}
+    run = {word.rsplit("/", 1)[1] for word in recipe.split() if word.startswith("evaluation/")}
+    assert scripts - run == set(), f"make -C paper generated never runs {sorted(scripts - run)}"
+    assert run <= scripts
+
+
+surrogates_eval = _script_fixture("surrogates_eval", "evaluation/nb201_surrogates.py")
+
+
+def test_a_later_sized_pass_drops_its_replicates_from_the_earlier_line(surrogates_eval):
+    drop = surrogates_eval.drop_replicates
+    line = "GNN pass, flowerformer protocol: 9 s wall; replicates C10 78 gnn x9, C10 78 auto x3, C10 390 gnn x3."
+    once = drop(line, {"C10 78 gnn", "C10 78 auto"})
+    assert once == ("GNN pass, flowerformer protocol: 9 s wall; replicates C10 390 gnn x3"
+                    f"{surrogates_eval.RERUN}.")
+    assert drop(once, {"C10 78 gnn"}) == once  # nothing more to drop: unchanged, one marker
+    assert drop(once, {"C10 390 gnn"}).endswith(f"replicates none{surrogates_eval.RERUN}.")
+    assert drop(line, {"C100 78 gnn"}) == line and drop(line, set()) == line
+
+
+def test_the_committed_run_note_lists_each_replicate_once():
+    """A replicate group (data, size, model) of a protocol appears in one line of the GNN passes' run note."""
+    seen: dict[tuple[str, str], str] = {}
+    for line in (GENERATED / "nb201_surrogates_gnn_run.txt").read_text(encoding="utf-8").splitlines():
+        protocol = line.split(" protocol", 1)[0]
+        for entry in line.partition("; replicates ")[2].split(" (", 1)[0].rstrip(".").split(", "):
+            key = (protocol, entry.rsplit(" x", 1)[0])
+            assert key not in seen, f"{key} listed twice: {seen[key]!r} and {line!r}"
+            seen[key] = line

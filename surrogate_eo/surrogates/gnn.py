@@ -88,8 +88,10 @@ class GNNSurrogate(GraphSurrogate):
     layers : int, default=2
         Forward+backward sweep pairs.
     epochs : int, default=200
-        Fine-tuning passes over the labelled archs (batches grow beyond ``batch_size``
-        so that an epoch is at most 4 steps: fitting cost is flat in the training-set size).
+        Fine-tuning passes over the labelled archs. Batches grow beyond ``batch_size`` so
+        that an epoch is at most 4 steps: the number of optimiser steps is flat in the
+        training-set size, the work of a step grows with it (the ``fit s`` column of the
+        generated tables in ``docs/surrogates.md``).
     lr : float, default=2e-3
         AdamW learning rate (cosine-annealed).
     batch_size : int, default=64
@@ -184,7 +186,7 @@ class GNNSurrogate(GraphSurrogate):
         return lambda params: torch.optim.AdamW(params, lr=float(self.lr), weight_decay=float(self.weight_decay))
 
     def _steps_batch(self, n: int) -> int:
-        return max(2, int(self.batch_size), -(-n // 4))  # at most 4 steps per epoch: cost flat in n
+        return max(2, int(self.batch_size), -(-n // 4))  # at most 4 steps per epoch: step count flat in n
 
     @staticmethod
     def suggest_params(trial: Any) -> dict[str, Any]:
