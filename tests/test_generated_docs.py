@@ -355,7 +355,7 @@ def test_a_later_sized_pass_drops_its_replicates_from_the_earlier_line(surrogate
     assert once == ("GNN pass, flowerformer protocol: 9 s wall; replicates C10 390 gnn x3"
                     f"{surrogates_eval.RERUN}.")
     assert drop(once, {"C10 78 gnn"}) == once  # nothing more to drop: unchanged, one marker
-    assert drop(once, {"C10 390 gnn"}).endswith(f"replicates none{surrogates_eval.RERUN}.")
+    assert drop(once, {"C10 390 gnn"}) is None  # nothing left: the line goes
     assert drop(line, {"C100 78 gnn"}) == line and drop(line, set()) == line
 
 

@@ -102,7 +102,8 @@ def _accepted(name: str) -> set[str]:
     """Constructor parameters that model ``name`` (a family or a preset) passes to its members."""
     from .base import model_class
 
-    members = {"xgb-ens": ("xgb",), "xgb+lgb": ("xgb", "lgb"), "xgb+gnn": ("xgb", "gnn")}.get(name, (name,))
+    members = {"xgb-ens": ("xgb",), "xgb+lgb": ("xgb", "lgb"), "xgb+gnn": ("xgb", "gnn"),
+               "gnn-ens": ("gnn",)}.get(name, (name,))
     return {p for m in members for p in model_class(m)._param_names()} - {"space", "seed"}
 
 

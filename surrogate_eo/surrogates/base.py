@@ -186,6 +186,7 @@ PARAM_RULES: dict[str, dict[str, tuple[str, float | None, float | None, bool]]] 
             "n_threads": ("int", 1, 1024, True)},
     "gnn": {"hidden": ("int", 1, 4096, True), "layers": ("int", 1, 32, True), "epochs": ("int", 1, None, True),
             "lr": ("float", 0.0, 10.0, False), "batch_size": ("int", 2, None, True),
+            "max_steps_per_epoch": ("int", 1, None, True),
             "weight_decay": ("float", 0.0, None, True), "rank_weight": ("float", 0.0, None, True),
             "pretrain_epochs": ("int", 0, None, True), "pretrain_sample": ("int", 1, 10_000_000, True),
             "seed": ("int", 0, None, True), "n_threads": ("int", 1, 1024, True)},
@@ -287,10 +288,13 @@ _FAMILIES: dict[str, tuple[str, str]] = {
 }
 
 #: Names :func:`make_model` accepts besides the families: preset ensembles.
-PRESETS: tuple[str, ...] = ("xgb-ens", "xgb+lgb", "xgb+gnn")
+PRESETS: tuple[str, ...] = ("xgb-ens", "xgb+lgb", "xgb+gnn", "gnn-ens")
 #: Defaults of ``xgb+gnn``'s XGBoost member (parameters passed to the preset override them): normal-score
 #: targets and shallower trees, chosen by ``evaluation/nb201_gnn_ablation.py`` (``docs/surrogates.md``).
 XGB_IN_GNN_PRESET: dict[str, Any] = {"target": "normal", "max_depth": 4}
+#: The two flow GNNs of ``gnn-ens`` (parameters passed to the preset go to both): the default width, and a
+#: wider one that takes more, smaller steps; chosen on CIFAR-10 at 3,906 archs (``docs/surrogates.md``).
+GNN_ENS_PRESET: tuple[dict[str, Any], ...] = ({}, {"hidden": 128, "max_steps_per_epoch": 16})
 
 
 def model_class(family: str) -> type[Surrogate]:
@@ -307,11 +311,13 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
     """A model by name: ``xgb``, ``lgb``, ``rf``, ``gin``, or a preset ensemble.
 
     Presets: ``xgb-ens`` (5 XGBoost seeds), ``xgb+lgb`` (3 seeds each of
-    XGBoost and LightGBM) and ``xgb+gnn`` (XGBoost on normal scores with
+    XGBoost and LightGBM), ``xgb+gnn`` (XGBoost on normal scores with
     depth-4 trees, :data:`XGB_IN_GNN_PRESET`, and the flow GNN; mean of the
-    two). ``params`` go to the base model(s); for the mixed presets each
-    member takes the ones it knows. Which model wins at which training-set
-    size on NB201 is in the generated table of ``docs/surrogates.md``.
+    two) and ``gnn-ens`` (two flow GNNs of widths 64 and 128,
+    :data:`GNN_ENS_PRESET`; mean of the two). ``params`` go to the base
+    model(s); for the mixed presets each member takes the ones it knows.
+    Which model wins at which training-set size on NB201 is in the generated
+    table of ``docs/surrogates.md``.
     """
     from .ensemble import Ensemble
     from .trees import LGBSurrogate, XGBSurrogate
@@ -335,6 +341,14 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
             raise SurrogateError(f"xgb+gnn: neither XGBoost nor the GNN takes parameter {unknown[0]!r}")
         xgb_p = {**XGB_IN_GNN_PRESET, **xgb_p}
         return Ensemble(members=[XGBSurrogate(space=space, **xgb_p), GNNSurrogate(space=space, **gnn_p)],
+                        n_seeds=1, seed=seed)
+    if name == "gnn-ens":
+        from .gnn import GNNSurrogate
+
+        unknown = [k for k in params if k not in GNNSurrogate._param_names()]
+        if unknown:
+            raise SurrogateError(f"gnn-ens: the GNN takes no parameter {unknown[0]!r}")
+        return Ensemble(members=[GNNSurrogate(space=space, **{**member, **params}) for member in GNN_ENS_PRESET],
                         n_seeds=1, seed=seed)
     if name == "auto":
         raise SurrogateError("model 'auto' chooses by cross-validation on training data: pass model='auto' to "

@@ -88,13 +88,17 @@ class GNNSurrogate(GraphSurrogate):
     layers : int, default=2
         Forward+backward sweep pairs.
     epochs : int, default=200
-        Fine-tuning passes over the labelled archs. Batches grow beyond ``batch_size`` so
-        that an epoch is at most 4 steps: the number of optimiser steps is flat in the
-        training-set size, the work of a step grows with it (the ``fit s`` column of the
-        generated tables in ``docs/surrogates.md``).
+        Fine-tuning passes over the labelled archs.
     lr : float, default=2e-3
         AdamW learning rate (cosine-annealed).
     batch_size : int, default=64
+        Archs per step, at least: batches grow beyond it so that an epoch is at most
+        ``max_steps_per_epoch`` steps.
+    max_steps_per_epoch : int, default=4
+        Cap on optimiser steps per epoch. The number of steps is then flat in the
+        training-set size and the work of a step grows with it (the ``fit s`` column of
+        the generated tables in ``docs/surrogates.md``); a larger cap gives large
+        training sets more, smaller steps for the same work.
     weight_decay : float, default=1e-4
         AdamW's decoupled weight decay.
     rank_weight : float, default=0.5
@@ -128,15 +132,16 @@ class GNNSurrogate(GraphSurrogate):
     extra_keys: ClassVar[tuple[str, ...]] = ("n_aux",)
 
     def __init__(self, *, space: str = "eo", hidden: int = 64, layers: int = 2, epochs: int = 200,
-                 lr: float = 2e-3, batch_size: int = 64, weight_decay: float = 1e-4, rank_weight: float = 0.5,
-                 pretrain_epochs: int = 24, pretrain_sample: int = 20000, target: str = "normal", seed: int = 0,
-                 n_threads: int = 1) -> None:
+                 lr: float = 2e-3, batch_size: int = 64, max_steps_per_epoch: int = 4, weight_decay: float = 1e-4,
+                 rank_weight: float = 0.5, pretrain_epochs: int = 24, pretrain_sample: int = 20000,
+                 target: str = "normal", seed: int = 0, n_threads: int = 1) -> None:
         self.space = space
         self.hidden = hidden
         self.layers = layers
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.max_steps_per_epoch = max_steps_per_epoch
         self.weight_decay = weight_decay
         self.rank_weight = rank_weight
         self.pretrain_epochs = pretrain_epochs
@@ -186,7 +191,7 @@ class GNNSurrogate(GraphSurrogate):
         return lambda params: torch.optim.AdamW(params, lr=float(self.lr), weight_decay=float(self.weight_decay))
 
     def _steps_batch(self, n: int) -> int:
-        return max(2, int(self.batch_size), -(-n // 4))  # at most 4 steps per epoch: step count flat in n
+        return max(2, int(self.batch_size), -(-n // int(self.max_steps_per_epoch)))
 
     @staticmethod
     def suggest_params(trial: Any) -> dict[str, Any]:

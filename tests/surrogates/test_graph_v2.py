@@ -96,10 +96,11 @@ def test_eo_featurizer_canonical_description():
 TORCH_PARAMS = {"gin": dict(epochs=3, hidden=8, layers=1),
                 "gnn": dict(epochs=3, hidden=8, layers=1, pretrain_epochs=1, pretrain_sample=300),
                 "xgb+gnn": dict(epochs=3, hidden=8, layers=1, pretrain_epochs=1, pretrain_sample=300,
-                                n_estimators=20)}
+                                n_estimators=20),
+                "gnn-ens": dict(epochs=3, hidden=8, layers=1, pretrain_epochs=1, pretrain_sample=300)}
 
 
-@pytest.mark.parametrize("name", ["xgb", "lgb", "rf", "xgb-ens", "xgb+lgb", "gin", "gnn", "xgb+gnn"])
+@pytest.mark.parametrize("name", ["xgb", "lgb", "rf", "xgb-ens", "xgb+lgb", "gin", "gnn", "xgb+gnn", "gnn-ens"])
 def test_isomorphic_eo_archs_get_identical_predictions(name):
     if name in TORCH_PARAMS:
         pytest.importorskip("torch")
@@ -270,3 +271,33 @@ def test_gnn_target_parameter(toy_data):
     bad = dict(state, target_z=state["target_z"][::-1])
     with pytest.raises(ArtifactError, match="target knots must be two increasing"):
         GNNSurrogate(space="nb201", hidden=8, layers=1)._load_state(bad, {})
+
+
+# ------------------------------------------------- gnn-ens and the step rule
+def test_gnn_ens_preset_is_two_gnns_of_two_widths():
+    pytest.importorskip("torch")
+    from surrogate_eo.surrogates import Ensemble
+    from surrogate_eo.surrogates.base import GNN_ENS_PRESET
+
+    ens = make_model("gnn-ens", "nb201", seed=2)
+    assert isinstance(ens, Ensemble) and ens.n_seeds == 1 and ens.seed == 2
+    widths = [(m.hidden, m.max_steps_per_epoch) for m in ens.members]
+    assert widths == [(64, 4), (128, 16)] and len(GNN_ENS_PRESET) == 2
+    # parameters go to both members (over the preset's own); a parameter no GNN takes is a one-line error
+    ens = make_model("gnn-ens", "nb201", epochs=7, max_steps_per_epoch=8)
+    assert [(m.epochs, m.max_steps_per_epoch, m.hidden) for m in ens.members] == [(7, 8, 64), (7, 8, 128)]
+    with pytest.raises(SurrogateError, match="gnn-ens: the GNN takes no parameter 'max_depth'"):
+        make_model("gnn-ens", "nb201", max_depth=4)
+
+
+def test_steps_per_epoch_cap_sets_the_batch():
+    pytest.importorskip("torch")
+    from surrogate_eo.surrogates.gnn import GNNSurrogate
+
+    # below batch_size * cap nothing changes; above it the batch grows so an epoch is at most `cap` steps
+    assert [GNNSurrogate(space="nb201")._steps_batch(n) for n in (78, 256, 390, 3906)] == [64, 64, 98, 977]
+    wide = GNNSurrogate(space="nb201", max_steps_per_epoch=16)
+    assert [wide._steps_batch(n) for n in (78, 390, 1024, 3906)] == [64, 64, 64, 245]
+    with pytest.raises(SurrogateError, match="max_steps_per_epoch=0 is out of range"):
+        GNNSurrogate(space="nb201", max_steps_per_epoch=0).fit(get_space("nb201").sample(20, seed=0),
+                                                              np.arange(20.0))
