@@ -34,7 +34,8 @@ Writes ``paper/generated/nb201_surrogates{,_protocols,_calibration,_choice}.{csv
 is updated in place) and ``nb201_multifidelity.{tex,csv}``.
 
 Run: ``nice -n 10 python evaluation/nb201_surrogates.py [--seeds 3] [--quick] [--from-csv]``, then
-``... --gnn`` (about 20-40 min on 2 shared cores).
+``... --gnn`` (hours on one core: ``gnn-ens`` takes about ten minutes per fit at 3,906 archs;
+``--sizes`` and ``--models`` split the pass into runs that can go side by side).
 """
 from __future__ import annotations
 
