@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import SurrogateError
 from ..spaces import get_space
 from ..spaces.base import BatchLike
-from .base import check_training_data, make_model
+from .base import accepted_params, check_training_data, make_model
 from .metrics import kendall_tau_score
 from .splits import kfold
 
@@ -98,15 +98,6 @@ def choose(fold_taus: dict[str, Sequence[float]]) -> str:
     return next((k for k in taus if close(k)), best)  # best itself is close unless every score is NaN
 
 
-def _accepted(name: str) -> set[str]:
-    """Constructor parameters that model ``name`` (a family or a preset) passes to its members."""
-    from .base import model_class
-
-    members = {"xgb-ens": ("xgb",), "xgb+lgb": ("xgb", "lgb"), "xgb+gnn": ("xgb", "gnn"),
-               "gnn-ens": ("gnn",)}.get(name, (name,))
-    return {p for m in members for p in model_class(m)._param_names()} - {"space", "seed"}
-
-
 def select_model(space: str, archs: BatchLike, y: Any, *, candidates: Sequence[str] | None = None, cv: int = 3,
                  seed: int = 0, params: dict[str, Any] | None = None,
                  gnn: bool | None = None) -> tuple[str, dict[str, float]]:
@@ -143,7 +134,7 @@ def select_model(space: str, archs: BatchLike, y: Any, *, candidates: Sequence[s
     accepted = {}
     for name in names:
         try:
-            accepted[name] = _accepted(name)
+            accepted[name] = accepted_params(name)
         except SurrogateError:
             make_model(name, space)  # raises the full "unknown surrogate model" message
     unknown = [k for k in params if not any(k in a for a in accepted.values())]

@@ -287,14 +287,22 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "multifidelity": ("surrogate_eo.surrogates.ensemble", "MultiFidelity"),
 }
 
-#: Names :func:`make_model` accepts besides the families: preset ensembles.
-PRESETS: tuple[str, ...] = ("xgb-ens", "xgb+lgb", "xgb+gnn", "gnn-ens")
 #: Defaults of ``xgb+gnn``'s XGBoost member (parameters passed to the preset override them): normal-score
 #: targets and shallower trees, chosen by ``evaluation/nb201_gnn_ablation.py`` (``docs/surrogates.md``).
 XGB_IN_GNN_PRESET: dict[str, Any] = {"target": "normal", "max_depth": 4}
 #: The two flow GNNs of ``gnn-ens`` (parameters passed to the preset go to both): the default width, and a
 #: wider one that takes more, smaller steps; chosen on CIFAR-10 at 3,906 archs (``docs/surrogates.md``).
 GNN_ENS_PRESET: tuple[dict[str, Any], ...] = ({}, {"hidden": 128, "max_steps_per_epoch": 16})
+#: Preset ensembles: name -> (members as (family, defaults), seeds per member). A parameter passed to a
+#: preset goes to every member whose family takes it (over the member's defaults).
+_PRESETS: dict[str, tuple[tuple[tuple[str, dict[str, Any]], ...], int]] = {
+    "xgb-ens": ((("xgb", {}),), 5),
+    "xgb+lgb": ((("xgb", {}), ("lgb", {})), 3),
+    "xgb+gnn": ((("xgb", XGB_IN_GNN_PRESET), ("gnn", {})), 1),
+    "gnn-ens": (tuple(("gnn", member) for member in GNN_ENS_PRESET), 1),
+}
+#: Names :func:`make_model` accepts besides the families: preset ensembles.
+PRESETS: tuple[str, ...] = tuple(_PRESETS)
 
 
 def model_class(family: str) -> type[Surrogate]:
@@ -307,6 +315,27 @@ def model_class(family: str) -> type[Surrogate]:
     return getattr(importlib.import_module(module), name)
 
 
+def accepted_params(name: str) -> set[str]:
+    """Constructor parameters that model ``name`` (a family or a preset) passes on: those of its members.
+
+    ``space`` and ``seed`` are left out (every model takes them from its caller).
+
+    >>> sorted(accepted_params("xgb+gnn") - accepted_params("xgb"))[:3]
+    ['batch_size', 'epochs', 'hidden']
+    """
+    families = [family for family, _ in _PRESETS[name][0]] if name in _PRESETS else [name]
+    return {p for family in dict.fromkeys(families) for p in model_class(family)._param_names()} - {"space", "seed"}
+
+
+def _check_params(name: str, params: dict[str, Any]) -> None:
+    """Raise a one-line :class:`SurrogateError` for a parameter no member of preset ``name`` takes."""
+    unknown = [k for k in params if k not in accepted_params(name)]
+    if unknown:
+        families = " nor ".join(dict.fromkeys(family for family, _ in _PRESETS[name][0]))
+        raise SurrogateError(f"{name}: no member ({families}) takes parameter {unknown[0]!r}; "
+                             f"accepted: {', '.join(sorted(accepted_params(name)))}")
+
+
 def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate:
     """A model by name: ``xgb``, ``lgb``, ``rf``, ``gin``, or a preset ensemble.
 
@@ -315,41 +344,22 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
     depth-4 trees, :data:`XGB_IN_GNN_PRESET`, and the flow GNN; mean of the
     two) and ``gnn-ens`` (two flow GNNs of widths 64 and 128,
     :data:`GNN_ENS_PRESET`; mean of the two). ``params`` go to the base
-    model(s); for the mixed presets each member takes the ones it knows.
+    model(s); in a preset each member takes the ones its family knows
+    (:func:`accepted_params`), and one no member takes is a :class:`SurrogateError`.
     Which model wins at which training-set size on NB201 is in the generated
     table of ``docs/surrogates.md``.
     """
-    from .ensemble import Ensemble
-    from .trees import LGBSurrogate, XGBSurrogate
+    if name in _PRESETS:
+        from .ensemble import Ensemble
 
-    if name == "xgb-ens":
-        return Ensemble(members=[XGBSurrogate(space=space, **params)], n_seeds=5, seed=seed)
-    if name == "xgb+lgb":
-        classes = (XGBSurrogate, LGBSurrogate)
-        unknown = [k for k in params if not any(k in c._param_names() for c in classes)]
-        if unknown:
-            raise SurrogateError(f"xgb+lgb: neither XGBoost nor LightGBM takes parameter {unknown[0]!r}")
-        members = [c(space=space, **{k: v for k, v in params.items() if k in c._param_names()}) for c in classes]
-        return Ensemble(members=members, n_seeds=3, seed=seed)
-    if name == "xgb+gnn":
-        from .gnn import GNNSurrogate
-
-        xgb_p = {k: v for k, v in params.items() if k in XGBSurrogate._param_names()}
-        gnn_p = {k: v for k, v in params.items() if k in GNNSurrogate._param_names()}
-        unknown = [k for k in params if k not in xgb_p and k not in gnn_p]
-        if unknown:
-            raise SurrogateError(f"xgb+gnn: neither XGBoost nor the GNN takes parameter {unknown[0]!r}")
-        xgb_p = {**XGB_IN_GNN_PRESET, **xgb_p}
-        return Ensemble(members=[XGBSurrogate(space=space, **xgb_p), GNNSurrogate(space=space, **gnn_p)],
-                        n_seeds=1, seed=seed)
-    if name == "gnn-ens":
-        from .gnn import GNNSurrogate
-
-        unknown = [k for k in params if k not in GNNSurrogate._param_names()]
-        if unknown:
-            raise SurrogateError(f"gnn-ens: the GNN takes no parameter {unknown[0]!r}")
-        return Ensemble(members=[GNNSurrogate(space=space, **{**member, **params}) for member in GNN_ENS_PRESET],
-                        n_seeds=1, seed=seed)
+        members, n_seeds = _PRESETS[name]
+        _check_params(name, params)
+        built = []
+        for family, defaults in members:
+            cls = model_class(family)
+            built.append(cls(space=space, **{**defaults, **{k: v for k, v in params.items()
+                                                            if k in cls._param_names()}}))
+        return Ensemble(members=built, n_seeds=n_seeds, seed=seed)
     if name == "auto":
         raise SurrogateError("model 'auto' chooses by cross-validation on training data: pass model='auto' to "
                              "fit_benchmark / `surrogate-eo fit --model auto`, or call surrogates.auto.select_model")

@@ -20,7 +20,7 @@ import numpy as np
 from .._types import DatabaseLike
 from ..errors import SurrogateError
 from ..spaces import SPACES, SearchSpace, get_space
-from .base import Surrogate, check_training_data, make_model
+from .base import Surrogate, accepted_params, check_training_data, make_model
 from .benchmark import RUNTIME_METRIC, Benchmark, Entry
 from .conformal import conformal_noise, noise_info, seed_grid, seed_noise_spec
 from .ensemble import MultiFidelity
@@ -271,13 +271,13 @@ def fit_targets(space: SearchSpace, targets: list[Target], *, model: str | Surro
         ep = np.concatenate([r[2] for r in rows])
         info: dict[str, Any] = {"source": group[0].source, "n_train": int(len(y)), "data_sha256": data_hash(archs, y)}
         if isinstance(model, str) and model == "auto":
-            from .auto import _accepted, select_model
+            from .auto import select_model
 
             top = ep == ep.max()
             chosen, scores = select_model(space.name, archs[top], y[top], cv=cv, seed=seed, params=params,
                                           candidates=auto_candidates)
             info["auto"] = {"chosen": chosen, "cv_kendall_tau": scores, "cv": cv}
-            base = _build(chosen, space.name, seed, {k: v for k, v in params.items() if k in _accepted(chosen)})
+            base = _build(chosen, space.name, seed, {k: v for k, v in params.items() if k in accepted_params(chosen)})
         else:
             base = _build(model, space.name, seed, params)
         if tune:

@@ -286,7 +286,7 @@ def test_gnn_ens_preset_is_two_gnns_of_two_widths():
     # parameters go to both members (over the preset's own); a parameter no GNN takes is a one-line error
     ens = make_model("gnn-ens", "nb201", epochs=7, max_steps_per_epoch=8)
     assert [(m.epochs, m.max_steps_per_epoch, m.hidden) for m in ens.members] == [(7, 8, 64), (7, 8, 128)]
-    with pytest.raises(SurrogateError, match="gnn-ens: the GNN takes no parameter 'max_depth'"):
+    with pytest.raises(SurrogateError, match=r"gnn-ens: no member \(gnn\) takes parameter 'max_depth'"):
         make_model("gnn-ens", "nb201", max_depth=4)
 
 

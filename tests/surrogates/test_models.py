@@ -154,8 +154,10 @@ def test_make_model_names():
         make_model("svm", "nb201")
     ens = make_model("xgb+lgb", "nb201", n_estimators=10, num_leaves=7)
     assert [m.n_estimators for m in ens.members] == [10, 10] and ens.members[1].num_leaves == 7
-    with pytest.raises(SurrogateError, match="neither"):
+    with pytest.raises(SurrogateError, match=r"xgb\+lgb: no member \(xgb nor lgb\) takes parameter 'depth'"):
         make_model("xgb+lgb", "nb201", depth=3)
+    with pytest.raises(SurrogateError, match="xgb-ens: no member .* takes parameter 'hidden'"):
+        make_model("xgb-ens", "nb201", hidden=3)
 
 
 def test_xgb_learns_nb201(nb201_table):
