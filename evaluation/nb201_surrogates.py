@@ -142,7 +142,8 @@ def gnn_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -
 
     CIFAR-10: ``gnn`` and ``xgb+gnn`` on every permutation x seed at the smallest size (the
     issue's 3 x 3 protocol) and the first seed of each permutation at every other size;
-    ``auto`` (which cross-validates ``xgb+gnn`` up to AUTO_GNN_MAX archs) on the first seed;
+    ``auto`` (which cross-validates ``xgb+gnn`` up to AUTO_GNN_MAX archs) up to that size, on every
+    permutation x seed at the smallest size and on the first seed at the others;
     ``gnn-ens`` (two GNNs, minutes per fit at 3,906 archs) on the first seed of each permutation;
     at the largest size ``gnn`` and ``gnn-ens`` on every permutation x seed (the 3 x 3 protocol of
     the ≥ .93 target, paired).
@@ -156,7 +157,7 @@ def gnn_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -
     if protocol == "random":  # the 1 % target on every dataset and seed: the ensemble and auto
         return smallest and m in ("xgb+gnn", "auto")
     if m == "auto":
-        return d == "cifar10" and z <= AUTO_GNN_MAX and first
+        return d == "cifar10" and z <= AUTO_GNN_MAX and (first or smallest)
     if d == "cifar10":
         if largest and m in ("gnn", "gnn-ens"):
             return True
