@@ -137,6 +137,21 @@ def main_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) 
         and not (m in SECONDARY and (d != "cifar10" or s != seeds[0] or z > SECONDARY_MAX))
 
 
+def updated_run_note(old: list[str], new: dict[str, str], redone: set[str]) -> list[str]:
+    """The ``--gnn`` passes' run note after a pass: earlier lines of the pass's protocols lose the replicate
+    groups it re-ran (:func:`drop_replicates`; a line left with none goes), then the pass's own lines
+    (``new``: protocol -> line). A group not re-run keeps its line, as the CSV keeps its rows.
+
+    >>> updated_run_note(["GNN pass, flowerformer protocol, models g: 9 s wall; replicates C10 78 g x3, C100 78 g x1."],
+    ...                  {"flowerformer": "GNN pass, flowerformer protocol, models g: 5 s wall; replicates C10 78 g x9."},
+    ...                  {"C10 78 g"})[0]
+    'GNN pass, flowerformer protocol, models g: 9 s wall; replicates C100 78 g x1 (the rest re-run by a later pass).'
+    """
+    mine = tuple(f"GNN pass, {p} protocol" for p in new)
+    kept = [drop_replicates(ln, redone if ln.startswith(mine) else set()) for ln in old]
+    return [ln for ln in kept if ln] + list(new.values())
+
+
 def gnn_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -> bool:
     """Replicates of the ``--gnn`` pass (FlowerFormer protocol; a GNN fit costs ~20 s on one core).
 
@@ -327,23 +342,16 @@ def main(argv: list[str] | None = None) -> None:
             df.to_csv(path, index=False)
             sized = f", sizes {', '.join(f'{z:g}' for z in args.sizes)}" if args.sizes else ""
             sized += f", models {', '.join(args.models)}" if args.models else ""
-            labels = {p: f"GNN pass, {p} protocol{sized}" for p in args.protocols}
-            # a sized (or model-selected) pass replaces its own line; a whole-protocol pass every line of the
-            # protocol (sized ones too); earlier lines lose the replicates re-run here (drop_replicates)
-            replaced = tuple(f"{lb}{end}" for lb in labels.values() for end in ((":", " (") if sized else ("",)))
             note_path = GENERATED / "nb201_surrogates_gnn_run.txt"
-            kept = [ln for ln in (note_path.read_text().splitlines() if note_path.is_file() else [])
-                    if not ln.startswith(replaced)]
             wall = time.perf_counter() - t0
             counts = {p: [(f"{SHORT.get(d, d)} {z} {m}", n) for (d, z, m), n in
                           run[run["protocol"] == p].groupby(["dataset", "size", "model"], sort=False).size().items()]
                       for p in args.protocols}
+            lines = {p: f"GNN pass, {p} protocol{sized}: {wall:.0f} s wall; replicates "
+                        + ", ".join(f"{e} x{n}" for e, n in counts[p]) + "." for p in args.protocols}
+            old_lines = note_path.read_text().splitlines() if note_path.is_file() else []
             redone = {e for p in args.protocols for e, _ in counts[p]}
-            mine = tuple(f"GNN pass, {p} protocol" for p in args.protocols)
-            kept = [ln for ln in (drop_replicates(ln, redone if ln.startswith(mine) else set()) for ln in kept) if ln]
-            lines = [f"{labels[p]}: {wall:.0f} s wall; replicates "
-                     + ", ".join(f"{e} x{n}" for e, n in counts[p]) + "." for p in args.protocols]
-            atomic_write_text(note_path, "\n".join(kept + lines) + "\n")
+            atomic_write_text(note_path, "\n".join(updated_run_note(old_lines, lines, redone)) + "\n")
             publish(write)
         else:
             render(df, False)

@@ -359,6 +359,20 @@ def test_a_later_sized_pass_drops_its_replicates_from_the_earlier_line(surrogate
     assert drop(line, {"C100 78 gnn"}) == line and drop(line, set()) == line
 
 
+def test_a_pass_on_fewer_datasets_keeps_the_other_datasets_in_the_same_labelled_line(surrogates_eval):
+    """``--datasets cifar10 --sizes 3906 --models gnn-ens`` after the same pass on all three datasets: the CSV
+    keeps the CIFAR-100 / ImageNet16 rows, so the note keeps them too; other protocols' lines are untouched."""
+    head = "GNN pass, flowerformer protocol, sizes 3906, models gnn-ens"
+    old = [f"{head}: 6146 s wall; replicates C10 3906 gnn-ens x3, C100 3906 gnn-ens x3, IN16 3906 gnn-ens x3.",
+           "GNN pass, random protocol: 5 s wall; replicates C10 0.01 gnn-ens x3."]
+    new = {"flowerformer": f"{head}: 6000 s wall; replicates C10 3906 gnn-ens x9."}
+    note = surrogates_eval.updated_run_note(old, new, {"C10 3906 gnn-ens"})
+    assert note == [f"{head}: 6146 s wall; replicates C100 3906 gnn-ens x3, IN16 3906 gnn-ens x3{surrogates_eval.RERUN}.",
+                    old[1], new["flowerformer"]]
+    assert surrogates_eval.updated_run_note(old[:1], new, {"C10 3906 gnn-ens", "C100 3906 gnn-ens",
+                                                           "IN16 3906 gnn-ens"}) == [new["flowerformer"]]
+
+
 def test_the_committed_run_note_lists_each_replicate_once():
     """A replicate group (data, size, model) of a protocol appears in one line of the GNN passes' run note."""
     seen: dict[tuple[str, str], str] = {}
