@@ -161,10 +161,17 @@ def merged_results() -> pd.DataFrame:
     path = GENERATED / "nb201_surrogates_gnn.csv"
     if not path.is_file():
         return df
-    gnn = pd.read_csv(path)
-    cols = ["protocol", "dataset", "size", "model"]
-    redone = df[cols].apply(tuple, axis=1).isin(set(gnn[cols].apply(tuple, axis=1)))
-    return pd.concat([df[~redone], gnn], ignore_index=True)
+    return replace_groups(df, pd.read_csv(path))
+
+
+#: A replicate group of the results: rows of one protocol, dataset, training size and model.
+GROUP = ["protocol", "dataset", "size", "model"]
+
+
+def replace_groups(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``old``'s rows of groups (:data:`GROUP`) that ``new`` does not hold, then ``new``'s rows."""
+    redone = old[GROUP].apply(tuple, axis=1).isin(set(new[GROUP].apply(tuple, axis=1)))
+    return pd.concat([old[~redone], new], ignore_index=True)
 
 
 def publish(write: bool) -> None:

@@ -51,7 +51,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _latex import GENERATED  # noqa: E402
 from _nb201_surrogates_tables import (SHORT, merged_results, publish, render, render_calibration,  # noqa: E402
-                                      render_multifidelity, write_docs)
+                                      render_multifidelity, replace_groups, write_docs)
 
 from surrogate_eo._io import atomic_write_text  # noqa: E402
 from surrogate_eo.reference import load_nb201  # noqa: E402
@@ -153,7 +153,7 @@ def updated_run_note(old: list[str], new: dict[str, str], redone: set[str]) -> l
 
 
 def gnn_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -> bool:
-    """Replicates of the ``--gnn`` pass (FlowerFormer protocol; a GNN fit costs ~20 s on one core).
+    """Replicates of the ``--gnn`` pass (FlowerFormer protocol; fit costs per model and size: ``fit s`` column).
 
     CIFAR-10: ``gnn`` and ``xgb+gnn`` on every permutation x seed at the smallest size (the
     issue's 3 x 3 protocol) and the first seed of each permutation at every other size;
@@ -336,9 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         if write:
             path = GENERATED / "nb201_surrogates_gnn.csv"
             if path.is_file():  # rows not re-run are kept
-                old, key = pd.read_csv(path), ["protocol", "dataset", "size", "model"]
-                redone = old[key].apply(tuple, axis=1).isin(set(df[key].apply(tuple, axis=1)))
-                df = pd.concat([old[~redone], df], ignore_index=True)
+                df = replace_groups(pd.read_csv(path), df)
             df.to_csv(path, index=False)
             sized = f", sizes {', '.join(f'{z:g}' for z in args.sizes)}" if args.sizes else ""
             sized += f", models {', '.join(args.models)}" if args.models else ""

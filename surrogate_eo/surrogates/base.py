@@ -323,17 +323,21 @@ def accepted_params(name: str) -> set[str]:
     >>> sorted(accepted_params("xgb+gnn") - accepted_params("xgb"))[:3]
     ['batch_size', 'epochs', 'hidden']
     """
-    families = [family for family, _ in _PRESETS[name][0]] if name in _PRESETS else [name]
-    return {p for family in dict.fromkeys(families) for p in model_class(family)._param_names()} - {"space", "seed"}
+    return {p for family in _families(name) for p in model_class(family)._param_names()} - {"space", "seed"}
+
+
+def _families(name: str) -> tuple[str, ...]:
+    """The distinct member families of preset ``name`` (``(name,)`` for a family)."""
+    return tuple(dict.fromkeys(family for family, _ in _PRESETS[name][0])) if name in _PRESETS else (name,)
 
 
 def _check_params(name: str, params: dict[str, Any]) -> None:
     """Raise a one-line :class:`SurrogateError` for a parameter no member of preset ``name`` takes."""
-    unknown = [k for k in params if k not in accepted_params(name)]
+    accepted = accepted_params(name)
+    unknown = [k for k in params if k not in accepted]
     if unknown:
-        families = " nor ".join(dict.fromkeys(family for family, _ in _PRESETS[name][0]))
-        raise SurrogateError(f"{name}: no member ({families}) takes parameter {unknown[0]!r}; "
-                             f"accepted: {', '.join(sorted(accepted_params(name)))}")
+        raise SurrogateError(f"{name}: no member ({' nor '.join(_families(name))}) takes parameter "
+                             f"{unknown[0]!r}; accepted: {', '.join(sorted(accepted))}")
 
 
 def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate:
