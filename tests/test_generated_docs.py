@@ -391,6 +391,7 @@ def test_gnn_pass_grid_3x3_at_the_largest_c10_size_held_out_elsewhere(surrogates
         return [s for s in seeds if job("flowerformer", d, z, s, m, seeds)]
 
     assert [runs("cifar10", z, "gnn-ens") for z in (78, 390, 3906)] == [[0], [0], seeds]
+    assert [runs("cifar10", z, "gnn-ens+xgb") for z in (78, 390, 3906)] == [[], [], seeds]
     assert [runs("cifar10", z, "gnn") for z in (78, 390, 3906)] == [seeds, [0], seeds]
     assert runs("cifar10", 3906, "xgb+gnn") == [0]
     assert [runs("cifar10", z, "auto") for z in (78, 390, 3906)] == [seeds, [], []]  # up to AUTO_GNN_MAX archs
@@ -398,3 +399,4 @@ def test_gnn_pass_grid_3x3_at_the_largest_c10_size_held_out_elsewhere(surrogates
         assert [runs(d, 3906, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[0], [0], []]
         assert [runs(d, 78, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[0], [], [0]]
         assert [runs(d, 390, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[], [], []]
+        assert [runs(d, z, "gnn-ens+xgb") for z in (78, 390, 3906)] == [[], [], [0]]

@@ -45,7 +45,8 @@ def fit(
     epoch: Optional[list[int]] = typer.Option(None, "--epoch", help="Epoch to fit from --db (repeat; default final)."),
     runtime: bool = typer.Option(False, "--runtime", help="Also fit the wall_seconds runtime model (--db only)."),
     model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, gnn, xgb-ens, xgb+lgb, xgb+gnn, gnn-ens (two "
-                                                     "GNNs: best on thousands of archs, minutes to fit), or "
+                                                     "GNNs: minutes to fit), gnn-ens+xgb (gnn-ens plus a tenth of "
+                                                     "XGBoost: best on thousands of archs), or "
                                                      "auto (chosen by training-set size and cross-validation; "
                                                      "considers xgb+gnn up to 300 archs when torch is installed)."),
     seed_noise: Optional[float] = typer.Option(

@@ -267,6 +267,8 @@ def compile_entry_model(model: SurrogateLike) -> tuple[_compiled.CompiledTrees, 
     if featurizer is None:
         return None
     if isinstance(inner, Ensemble):
+        if inner.weights is not None:  # the exported groups are averaged with equal weights
+            return None
         members = getattr(inner, "estimators_", [])
         if not members or any(not m.uses_features or getattr(m, "featurizer_", featurizer) != featurizer
                               for m in members):

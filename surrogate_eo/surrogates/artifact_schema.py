@@ -110,6 +110,13 @@ def _check_params(c: _Check, field: str, family: str, params: Any) -> None:
         elif k == "features":
             if v is not None:
                 c.str_list(f, v)
+        elif k == "weights":
+            if v is not None:
+                c.type(f, v, list, "a list of numbers")
+                for j, w in enumerate(v):
+                    c.type(f"{f}[{j}]", w, (int, float), "a number")
+                    if not math.isfinite(w) or w <= 0:
+                        raise c.fail(f"{f}[{j}]", w, "a finite number > 0")
         elif v is not None and not isinstance(v, (int, float, str, bool)):
             raise c.fail(f, v, "a number, string, true/false or null")
         if isinstance(v, float) and not math.isfinite(v):
@@ -139,6 +146,10 @@ def _check_model(c: _Check, field: str, desc: Any, depth: int = 0) -> None:
         except SurrogateEOError:
             raise c.fail(f"{field}.params.members[{j}].family", fam, "a known model family") from None
         _check_params(c, f"{field}.params.members[{j}].params", fam, m.get("params", {}))
+    weights = params.get("weights")
+    if weights is not None and len(weights) != len(params.get("members") or []):
+        raise c.fail(f"{field}.params.weights", weights,
+                     f"one weight per member template ({len(params.get('members') or [])})")
     if params.get("base") is not None:
         b = c.type(f"{field}.params.base", params["base"], dict, "an object with family and params")
         fam = c.type(f"{field}.params.base.family", b.get("family"), str, "a model family name")

@@ -293,13 +293,17 @@ XGB_IN_GNN_PRESET: dict[str, Any] = {"target": "normal", "max_depth": 4}
 #: The two flow GNNs of ``gnn-ens`` (parameters passed to the preset go to both): the default width, and a
 #: wider one that takes more, smaller steps; chosen on CIFAR-10 at 3,906 archs (``docs/surrogates.md``).
 GNN_ENS_PRESET: tuple[dict[str, Any], ...] = ({}, {"hidden": 128, "max_steps_per_epoch": 16})
-#: Preset ensembles: name -> (members as (family, defaults), seeds per member). A parameter passed to a
-#: preset goes to every member whose family takes it (over the member's defaults).
-_PRESETS: dict[str, tuple[tuple[tuple[str, dict[str, Any]], ...], int]] = {
-    "xgb-ens": ((("xgb", {}),), 5),
-    "xgb+lgb": ((("xgb", {}), ("lgb", {})), 3),
-    "xgb+gnn": ((("xgb", XGB_IN_GNN_PRESET), ("gnn", {})), 1),
-    "gnn-ens": (tuple(("gnn", member) for member in GNN_ENS_PRESET), 1),
+#: Weights of ``gnn-ens+xgb``'s members: the two GNNs of ``gnn-ens`` and a default XGBoost with a
+#: tenth of the vote; chosen on CIFAR-10 at 3,906 archs (``docs/surrogates.md``).
+GNN_ENS_XGB_WEIGHTS: tuple[float, ...] = (0.45, 0.45, 0.1)
+#: Preset ensembles: name -> (members as (family, defaults), seeds per member, member weights or None for
+#: equal). A parameter passed to a preset goes to every member whose family takes it (over its defaults).
+_PRESETS: dict[str, tuple[tuple[tuple[str, dict[str, Any]], ...], int, tuple[float, ...] | None]] = {
+    "xgb-ens": ((("xgb", {}),), 5, None),
+    "xgb+lgb": ((("xgb", {}), ("lgb", {})), 3, None),
+    "xgb+gnn": ((("xgb", XGB_IN_GNN_PRESET), ("gnn", {})), 1, None),
+    "gnn-ens": (tuple(("gnn", member) for member in GNN_ENS_PRESET), 1, None),
+    "gnn-ens+xgb": ((*(("gnn", member) for member in GNN_ENS_PRESET), ("xgb", {})), 1, GNN_ENS_XGB_WEIGHTS),
 }
 #: Names :func:`make_model` accepts besides the families: preset ensembles.
 PRESETS: tuple[str, ...] = tuple(_PRESETS)
@@ -346,8 +350,9 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
     Presets: ``xgb-ens`` (5 XGBoost seeds), ``xgb+lgb`` (3 seeds each of
     XGBoost and LightGBM), ``xgb+gnn`` (XGBoost on normal scores with
     depth-4 trees, :data:`XGB_IN_GNN_PRESET`, and the flow GNN; mean of the
-    two) and ``gnn-ens`` (two flow GNNs of widths 64 and 128,
-    :data:`GNN_ENS_PRESET`; mean of the two). ``params`` go to the base
+    two), ``gnn-ens`` (two flow GNNs of widths 64 and 128,
+    :data:`GNN_ENS_PRESET`; mean of the two) and ``gnn-ens+xgb`` (those two GNNs
+    and a default XGBoost, weighted :data:`GNN_ENS_XGB_WEIGHTS`). ``params`` go to the base
     model(s); in a preset each member takes the ones its family knows
     (:func:`accepted_params`), and one no member takes is a :class:`SurrogateError`.
     Which model wins at which training-set size on NB201 is in the generated
@@ -356,14 +361,15 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
     if name in _PRESETS:
         from .ensemble import Ensemble
 
-        members, n_seeds = _PRESETS[name]
+        members, n_seeds, weights = _PRESETS[name]
         _check_params(name, params)
         built = []
         for family, defaults in members:
             cls = model_class(family)
             built.append(cls(space=space, **{**defaults, **{k: v for k, v in params.items()
                                                             if k in cls._param_names()}}))
-        return Ensemble(members=built, n_seeds=n_seeds, seed=seed)
+        return Ensemble(members=built, n_seeds=n_seeds, weights=None if weights is None else list(weights),
+                        seed=seed)
     if name == "auto":
         raise SurrogateError("model 'auto' chooses by cross-validation on training data: pass model='auto' to "
                              "fit_benchmark / `surrogate-eo fit --model auto`, or call surrogates.auto.select_model")

@@ -206,12 +206,10 @@ class Benchmark:
             X = np.concatenate([model.featurizer_.transform_valid(batch),
                                 np.full((len(batch), 1), np.log(mf_epoch), dtype=np.float32)], axis=1)
             if isinstance(base, Ensemble):
-                preds = base._members_X(X)
-                return preds.mean(axis=0), (preds.std(axis=0, ddof=1) if len(preds) > 1 else np.zeros(len(batch)))
+                return base.combine(base._members_X(X))
             return base._predict_X(X), np.zeros(len(batch))  # type: ignore[union-attr]
         if isinstance(model, Ensemble):
-            preds = model._members_valid(batch)
-            return preds.mean(axis=0), (preds.std(axis=0, ddof=1) if len(preds) > 1 else np.zeros(len(batch)))
+            return model.combine(model._members_valid(batch))
         if model.uses_features:
             return model._predict_X(model.featurizer_.transform_valid(batch)), np.zeros(len(batch))
         return model.predict(batch), np.zeros(len(batch))

@@ -28,8 +28,27 @@ from ..spaces.base import BatchLike, SeedLike, as_rng
 from .base import Surrogate, check_targets, check_training_data, fit_features
 
 
+def weighted_mean_std(preds: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and spread of member predictions ``(n_members, n)`` (weights summing to 1; None: equal).
+
+    The spread is the reliability-weighted standard deviation, ``sqrt(sum w (p - mean)^2 / (1 - sum w^2))``,
+    which for equal weights is the ordinary ``ddof=1`` standard deviation (0 for one member).
+
+    >>> m, s = weighted_mean_std(np.array([[0.0], [1.0]]), np.array([0.75, 0.25]))
+    >>> float(m[0]), round(float(s[0]), 4)
+    (0.25, 0.7071)
+    """
+    if len(preds) < 2:
+        return preds.mean(axis=0), np.zeros(preds.shape[1])
+    if weights is None:
+        return preds.mean(axis=0), preds.std(axis=0, ddof=1)
+    w = np.asarray(weights, dtype=float)
+    mean = w @ preds
+    return mean, np.sqrt(np.maximum(w @ (preds - mean) ** 2, 0.0) / max(1.0 - float(w @ w), 1e-12))
+
+
 class Ensemble(Surrogate):
-    """Mean of ``n_seeds`` re-seeded copies of every member template.
+    """Weighted mean (equal weights by default) of ``n_seeds`` re-seeded copies of every member template.
 
     Parameters
     ----------
@@ -39,6 +58,9 @@ class Ensemble(Surrogate):
         Copies of each template; copy ``k`` gets ``seed = 1000 * seed + k``.
     bootstrap : bool, default=False
         Fit each copy on a bootstrap resample of the training set.
+    weights : sequence of float, optional
+        One positive weight per member template (normalised to sum 1; a template's copies
+        share its weight equally). None: every copy counts the same.
     seed : int, default=0
 
     Attributes
@@ -53,10 +75,11 @@ class Ensemble(Surrogate):
     family: ClassVar[str] = "ensemble"
 
     def __init__(self, *, members: Sequence[Surrogate] = (), n_seeds: int = 5, bootstrap: bool = False,
-                 seed: int = 0) -> None:
+                 weights: Sequence[float] | None = None, seed: int = 0) -> None:
         self.members = members
         self.n_seeds = n_seeds
         self.bootstrap = bootstrap
+        self.weights = weights
         self.seed = seed
 
     @property
@@ -75,7 +98,24 @@ class Ensemble(Surrogate):
                 f"member(s), n_seeds={self.n_seeds}"
             )
         self.space  # noqa: B018 - validates the members share one space
+        self.copy_weights()
         return [m.clone(seed=1000 * int(self.seed) + k) for m in self.members for k in range(int(self.n_seeds))]
+
+    def copy_weights(self) -> np.ndarray | None:
+        """The weight of every copy, template-major and summing to 1 (None for equal weights).
+
+        Raises :class:`SurrogateError` unless ``weights`` has one finite, positive number per template.
+        """
+        if self.weights is None:
+            return None
+        try:
+            w = np.asarray(self.weights, dtype=float)
+        except (TypeError, ValueError):
+            w = np.array([np.nan])
+        if w.ndim != 1 or len(w) != len(self.members) or not np.isfinite(w).all() or (w <= 0).any():
+            raise SurrogateError(f"Ensemble weights must be one finite number > 0 per member template "
+                                 f"({len(self.members)}); got {self.weights!r}")
+        return np.repeat(w / w.sum(), int(self.n_seeds)) / int(self.n_seeds)
 
     def _make_featurizer(self):  # noqa: ANN202 - see base
         return self.members[0]._make_featurizer()
@@ -145,17 +185,20 @@ class Ensemble(Surrogate):
         return np.stack([est._predict_X(X) for est in self.estimators_])
 
     def predict(self, archs: BatchLike) -> np.ndarray:
-        """Ensemble mean, shape ``(n,)``."""
-        return self.member_predictions(archs).mean(axis=0)
+        """Ensemble (weighted) mean, shape ``(n,)``."""
+        return self.combine(self.member_predictions(archs))[0]
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
-        return self._members_X(X).mean(axis=0)
+        return self.combine(self._members_X(X))[0]
+
+    def combine(self, preds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and spread of the copies' predictions ``(n_copies, n)`` under ``weights``
+        (:func:`weighted_mean_std`)."""
+        return weighted_mean_std(preds, self.copy_weights())
 
     def predict_dist(self, archs: BatchLike) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation (ddof=1; 0 for one member) over the copies."""
-        preds = self.member_predictions(archs)
-        std = preds.std(axis=0, ddof=1) if len(preds) > 1 else np.zeros(preds.shape[1])
-        return preds.mean(axis=0), std
+        """Mean and standard deviation over the copies (weighted; ``ddof=1`` for equal weights; 0 for one)."""
+        return self.combine(self.member_predictions(archs))
 
     def sample(self, archs: BatchLike, seed: SeedLike = None) -> np.ndarray:
         """One draw per arch from ``Normal(mean, std)`` of :meth:`predict_dist` (seedable)."""

@@ -14,7 +14,7 @@ import pytest
 import surrogate_eo
 from surrogate_eo.errors import ArtifactError, InvalidArchitectureError, SurrogateError
 from surrogate_eo.spaces import get_space
-from surrogate_eo.surrogates import Benchmark, Entry, fit_benchmark, parse_column
+from surrogate_eo.surrogates import Benchmark, Ensemble, Entry, RFSurrogate, XGBSurrogate, fit_benchmark, parse_column
 
 C10, C10_12 = "CIFAR10TestAccuracy200Epochs", "Cifar10TestAccuracy12Epochs"
 SMALL = {"n_estimators": 60}
@@ -124,6 +124,21 @@ def test_roundtrip_families(family, toy_data, tmp_path):
                                rtol=1e-6)
 
 
+def test_roundtrip_weighted_ensemble(toy_data, tmp_path):
+    """Weights are saved and validated; a weighted tree ensemble answers through the library (the exported
+    trees average with equal weights) and equals the fitted model after loading."""
+    archs, y = toy_data
+    model = Ensemble(members=[XGBSurrogate(space="nb201", n_estimators=20), RFSurrogate(space="nb201",
+                                                                                      n_estimators=5)],
+                     n_seeds=1, weights=[0.9, 0.1]).fit(archs, y)
+    bench = Benchmark("nb201", [Entry("toy", "val_acc", None, model, train_archs=archs)])
+    bench.save(str(tmp_path / "b"))
+    loaded = surrogate_eo.load(tmp_path / "b")
+    assert loaded.entries[0].model.weights == [0.9, 0.1]
+    np.testing.assert_allclose(loaded.predict(archs[:50]), model.predict(archs[:50]), rtol=1e-6)
+    np.testing.assert_allclose(bench.predict(archs[:3]), model.predict(archs[:3]), rtol=1e-6)
+
+
 def _copy(saved: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "copy"
     shutil.copytree(saved, dst)
@@ -172,6 +187,9 @@ def test_tampered_artifacts_are_refused(saved, tmp_path):
     (lambda d: d["entries"][0]["model"]["estimators"][0]["files"].update({"booster.ubj": "tuning.json"}),
      "not listed"),
     (lambda d: d["entries"][0]["model"]["featurizer"].update(blocks=["onehot"], n_features=30), "features"),
+    (lambda d: d["entries"][0]["model"]["params"].update(weights=[1.0, 2.0]), r"weights.*one weight per member"),
+    (lambda d: d["entries"][0]["model"]["params"].update(weights=[-1.0]), r"weights\[0\].*finite number > 0"),
+    (lambda d: d["entries"][0]["model"]["params"].update(weights="1"), r"weights.*a list of numbers"),
     (lambda d: d["entries"][0]["model"]["estimators"][1]["featurizer"].update(blocks=["onehot"], n_features=30),
      "expects .* features"),
 ])

@@ -13,7 +13,6 @@ from surrogate_eo.surrogates.conformal import NoiseModel, check_seed_noise
 from surrogate_eo.surrogates.canonical import canonical_representatives
 from surrogate_eo.surrogates.metrics import kendall_tau_score
 
-from .conftest import toy_target
 
 C10 = "CIFAR10TestAccuracy200Epochs"
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -61,6 +60,46 @@ def test_ensemble_fit_leaves_members_unfitted(toy_data):
     ens = Ensemble(members=members, n_seeds=2).fit(archs[:200], y[:200])
     assert not any(m.is_fitted for m in members) and len(ens.estimators_) == 4
     assert all(e is not m for e in ens.estimators_ for m in members)
+
+
+def test_weighted_ensemble_mean_and_spread(toy_data):
+    """Weights are normalised per template and shared by its copies; equal weights are the plain mean and
+    ddof=1 standard deviation; the spread is the reliability-weighted standard deviation."""
+    from surrogate_eo.surrogates.ensemble import weighted_mean_std
+
+    archs, y = toy_data
+    members = [XGBSurrogate(space="nb201", n_estimators=30), RFSurrogate(space="nb201", n_estimators=10)]
+    ens = Ensemble(members=members, n_seeds=2, weights=[3, 1]).fit(archs[:200], y[:200])
+    np.testing.assert_allclose(ens.copy_weights(), [0.375, 0.375, 0.125, 0.125])
+    P = ens.member_predictions(archs[200:])
+    w = np.array([0.375, 0.375, 0.125, 0.125])
+    mean, sd = ens.predict_dist(archs[200:])
+    np.testing.assert_allclose(mean, w @ P)
+    np.testing.assert_allclose(ens.predict(archs[200:]), w @ P)
+    np.testing.assert_allclose(sd, np.sqrt(w @ (P - w @ P) ** 2 / (1 - w @ w)))
+    m2, s2 = weighted_mean_std(P, np.full(4, 0.25))
+    np.testing.assert_allclose(m2, P.mean(0))
+    np.testing.assert_allclose(s2, P.std(0, ddof=1))
+    assert Ensemble(members=members, n_seeds=2).copy_weights() is None
+
+
+@pytest.mark.parametrize("weights", [[1.0], [1.0, -1.0], [1.0, float("nan")], ["a", "b"], [0, 1]])
+def test_bad_ensemble_weights(weights, toy_data):
+    members = [XGBSurrogate(space="nb201", n_estimators=5), RFSurrogate(space="nb201", n_estimators=5)]
+    with pytest.raises(SurrogateError, match=r"weights must be one finite number > 0 per member template \(2\)"):
+        Ensemble(members=members, n_seeds=1, weights=weights).fit(*toy_data)
+
+
+def test_gnn_ens_xgb_preset():
+    """``gnn-ens+xgb``: the two GNNs of ``gnn-ens`` and a default XGBoost, weighted .45/.45/.1."""
+    from surrogate_eo.surrogates.base import GNN_ENS_PRESET
+
+    m = make_model("gnn-ens+xgb", "nb201", seed=2, epochs=7, max_depth=3)
+    assert [x.family for x in m.members] == ["gnn", "gnn", "xgb"] and m.weights == [0.45, 0.45, 0.1]
+    assert [x.hidden for x in m.members[:2]] == [64, GNN_ENS_PRESET[1]["hidden"]]
+    assert [x.epochs for x in m.members[:2]] == [7, 7] and m.members[2].max_depth == 3 and m.seed == 2
+    with pytest.raises(SurrogateError, match=r"gnn-ens\+xgb: no member \(gnn nor xgb\) takes parameter 'depth'"):
+        make_model("gnn-ens+xgb", "nb201", depth=3)
 
 
 @pytest.mark.parametrize("model, name", [
