@@ -33,11 +33,24 @@ def _size_label(protocol: str, size: float, n_train: int) -> str:
     return f"{size:.0%} ({n_train})" if protocol == "random" else str(int(size))
 
 
+#: Row order of the tables within a dataset and size (models not listed come last).
+MODEL_ORDER = ("xgb-raw", "xgb", "lgb", "rf", "xgb+lgb", "gnn", "xgb+gnn", "gnn-ens", "gnn-ens+xgb", "auto")
+
+
+def ordered(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows by dataset (:data:`SHORT` order), size and model (:data:`MODEL_ORDER`), whatever pass wrote them."""
+    rank = {m: i for i, m in enumerate(MODEL_ORDER)}
+    key = {"dataset": lambda c: c.map({d: i for i, d in enumerate(SHORT)}).fillna(len(SHORT)),
+           "model": lambda c: c.map(rank).fillna(len(rank))}
+    return df.sort_values(["dataset", "size", "model"], key=lambda c: key[c.name](c) if c.name in key else c,
+                          kind="stable")
+
+
 def render(df: pd.DataFrame, write: bool) -> list[str]:
     """Print every table, write the CSV/LaTeX files; return the markdown of the docs' generated block."""
     md: list[str] = []
     for protocol in ("random", "flowerformer", "pinat"):
-        sub = df[df["protocol"] == protocol]
+        sub = ordered(df[df["protocol"] == protocol])
         if sub.empty:
             continue
         reps = sub.groupby(["dataset", "size", "model"])["seed"].count()

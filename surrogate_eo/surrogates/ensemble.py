@@ -186,10 +186,14 @@ class Ensemble(Surrogate):
 
     def predict(self, archs: BatchLike) -> np.ndarray:
         """Ensemble (weighted) mean, shape ``(n,)``."""
-        return self.combine(self.member_predictions(archs))[0]
+        return self._mean(self.member_predictions(archs))
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:
-        return self.combine(self._members_X(X))[0]
+        return self._mean(self._members_X(X))
+
+    def _mean(self, preds: np.ndarray) -> np.ndarray:
+        w = self.copy_weights()
+        return preds.mean(axis=0) if w is None else w @ preds
 
     def combine(self, preds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread of the copies' predictions ``(n_copies, n)`` under ``weights``
