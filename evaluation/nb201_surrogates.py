@@ -19,8 +19,8 @@ Models: ``xgb-raw`` (XGBoost without isomorphism canonicalisation: the
 previous default), ``xgb`` (default features, canonical), ``lgb``, ``rf``,
 ``xgb+lgb`` (3+3 seeds), ``auto`` (``surrogates.auto.select_model``: choice by
 size and 3-fold CV), and in the ``--gnn`` pass (:func:`gnn_job`'s grid) the flow
-GNN ``gnn``, ``xgb+gnn``, ``gnn-ens``, ``gnn-ens+xgb`` and ``auto`` again (its candidates include ``xgb+gnn``
-up to ``AUTO_GNN_MAX`` archs); that pass's rows replace the main run's rows of
+GNN ``gnn``, ``xgb+gnn``, ``gnn-ens``, ``gnn-ens+xgb`` and ``auto`` again (its candidates include
+``xgb+gnn`` up to ``AUTO_GNN_MAX`` archs); that pass's rows replace the main run's rows of
 the same protocol/dataset/size/model. Noise calibration (``random`` protocol, ``xgb``): the
 conformal noise model from 5-fold out-of-fold residuals of the training set,
 plus σ_seed measured on the *training archs* as the std of (single-seed value
@@ -276,8 +276,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--perms", type=int, default=3, help="FlowerFormer pool/test permutations.")
     ap.add_argument("--quick", action="store_true", help="One seed, CIFAR-10, xgb only (a smoke run).")
     ap.add_argument("--gnn", action="store_true",
-                    help="Run only gnn, xgb+gnn, gnn-ens, gnn-ens+xgb and auto (FlowerFormer protocol, grid of gnn_job; "
-                         "written to nb201_surrogates_gnn.csv and merged into the tables, replacing re-measured "
+                    help="Run only gnn, xgb+gnn, gnn-ens, gnn-ens+xgb and auto (FlowerFormer protocol, grid of "
+                         "gnn_job; written to nb201_surrogates_gnn.csv and merged into the tables, replacing re-measured "
                          "rows).")
     ap.add_argument("--models", nargs="+", default=None, choices=list(GNN_MODELS),
                     help="With --gnn: run only these models (their rows replace the earlier pass's rows).")
