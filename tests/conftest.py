@@ -1,7 +1,10 @@
-"""Shared fixtures: paths to the shared reference data (tests skip cleanly when absent)."""
+"""Shared fixtures: paths to the shared reference data (tests skip cleanly when absent), and the
+repository scripts (benchmarks/, evaluation/) imported as modules."""
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,3 +64,29 @@ def run_cli(capsys):
         return CliResult(code, out.out, out.err)
 
     return _run
+
+
+# ------------------------------------------------ repository scripts as modules
+def _load(path: Path, name: str):
+    """Import the repository script at ``path`` as module ``name`` (its folder goes on ``sys.path``)."""
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _script_fixture(name: str, rel: str):
+    """A module-scoped fixture ``name`` that imports the repository script ``rel`` once."""
+    return pytest.fixture(scope="module", name=name)(lambda: _load(REPO / rel, f"_test_{Path(rel).stem}"))
+
+
+bench = _script_fixture("bench", "benchmarks/bench_loader.py")
+docs = _script_fixture("docs", "benchmarks/_docs.py")
+check = _script_fixture("check", "evaluation/check_generated.py")
+predict = _script_fixture("predict", "benchmarks/bench_predict.py")
+endtoend = _script_fixture("endtoend", "benchmarks/bench_endtoend.py")
+ablation = _script_fixture("ablation", "evaluation/nb201_gnn_ablation.py")
+surrogates_eval = _script_fixture("surrogates_eval", "evaluation/nb201_surrogates.py")
+surrogates_tables = _script_fixture("surrogates_tables", "evaluation/_nb201_surrogates_tables.py")

@@ -3,10 +3,8 @@ scripts' markdown blocks (GNN ablation) and the CI check that docs hold them."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,31 +16,9 @@ DOC = ROOT / "docs" / "data.md"
 GENERATED = ROOT / "paper" / "generated"
 
 
-def _load(path: Path, name: str):
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def flat(text: str) -> str:
     """``text`` with its line wrapping undone (the block wraps prose at 100 characters)."""
     return " ".join(text.split())
-
-
-def _script_fixture(name: str, rel: str):
-    """A module-scoped fixture ``name`` that imports the repository script ``rel`` once."""
-    return pytest.fixture(scope="module", name=name)(lambda: _load(ROOT / rel, f"_test_{Path(rel).stem}"))
-
-
-bench = _script_fixture("bench", "benchmarks/bench_loader.py")
-docs = _script_fixture("docs", "benchmarks/_docs.py")
-check = _script_fixture("check", "evaluation/check_generated.py")
-predict = _script_fixture("predict", "benchmarks/bench_predict.py")
-endtoend = _script_fixture("endtoend", "benchmarks/bench_endtoend.py")
-ablation = _script_fixture("ablation", "evaluation/nb201_gnn_ablation.py")
 
 
 @pytest.fixture()
@@ -343,60 +319,3 @@ def test_make_generated_runs_every_evaluation_script():
     run = {word.rsplit("/", 1)[1] for word in recipe.split() if word.startswith("evaluation/")}
     assert scripts - run == set(), f"make -C paper generated never runs {sorted(scripts - run)}"
     assert run <= scripts
-
-
-surrogates_eval = _script_fixture("surrogates_eval", "evaluation/nb201_surrogates.py")
-
-
-def test_a_later_sized_pass_drops_its_replicates_from_the_earlier_line(surrogates_eval):
-    drop = surrogates_eval.drop_replicates
-    line = "GNN pass, flowerformer protocol: 9 s wall; replicates C10 78 gnn x9, C10 78 auto x3, C10 390 gnn x3."
-    once = drop(line, {"C10 78 gnn", "C10 78 auto"})
-    assert once == ("GNN pass, flowerformer protocol: 9 s wall; replicates C10 390 gnn x3"
-                    f"{surrogates_eval.RERUN}.")
-    assert drop(once, {"C10 78 gnn"}) == once  # nothing more to drop: unchanged, one marker
-    assert drop(once, {"C10 390 gnn"}) is None  # nothing left: the line goes
-    assert drop(line, {"C100 78 gnn"}) == line and drop(line, set()) == line
-
-
-def test_a_pass_on_fewer_datasets_keeps_the_other_datasets_in_the_same_labelled_line(surrogates_eval):
-    """``--datasets cifar10 --sizes 3906 --models gnn-ens`` after the same pass on all three datasets: the CSV
-    keeps the CIFAR-100 / ImageNet16 rows, so the note keeps them too; other protocols' lines are untouched."""
-    head = "GNN pass, flowerformer protocol, sizes 3906, models gnn-ens"
-    old = [f"{head}: 6146 s wall; replicates C10 3906 gnn-ens x3, C100 3906 gnn-ens x3, IN16 3906 gnn-ens x3.",
-           "GNN pass, random protocol: 5 s wall; replicates C10 0.01 gnn-ens x3."]
-    new = {"flowerformer": f"{head}: 6000 s wall; replicates C10 3906 gnn-ens x9."}
-    note = surrogates_eval.updated_run_note(old, new, {"C10 3906 gnn-ens"})
-    assert note == [f"{head}: 6146 s wall; replicates C100 3906 gnn-ens x3, IN16 3906 gnn-ens x3{surrogates_eval.RERUN}.",
-                    old[1], new["flowerformer"]]
-    assert surrogates_eval.updated_run_note(old[:1], new, {"C10 3906 gnn-ens", "C100 3906 gnn-ens",
-                                                           "IN16 3906 gnn-ens"}) == [new["flowerformer"]]
-
-
-def test_the_committed_run_note_lists_each_replicate_once():
-    """A replicate group (data, size, model) of a protocol appears in one line of the GNN passes' run note."""
-    seen: dict[tuple[str, str], str] = {}
-    for line in (GENERATED / "nb201_surrogates_gnn_run.txt").read_text(encoding="utf-8").splitlines():
-        protocol = line.split(" protocol", 1)[0]
-        for entry in line.partition("; replicates ")[2].split(" (", 1)[0].rstrip(".").split(", "):
-            key = (protocol, entry.rsplit(" x", 1)[0])
-            assert key not in seen, f"{key} listed twice: {seen[key]!r} and {line!r}"
-            seen[key] = line
-
-
-def test_gnn_pass_grid_3x3_at_the_largest_c10_size_held_out_elsewhere(surrogates_eval):
-    job, seeds = surrogates_eval.gnn_job, [0, 1, 2]
-
-    def runs(d, z, m):
-        return [s for s in seeds if job("flowerformer", d, z, s, m, seeds)]
-
-    assert [runs("cifar10", z, "gnn-ens") for z in (78, 390, 3906)] == [[0], [0], seeds]
-    assert [runs("cifar10", z, "gnn-ens+xgb") for z in (78, 390, 3906)] == [[], [], seeds]
-    assert [runs("cifar10", z, "gnn") for z in (78, 390, 3906)] == [seeds, [0], seeds]
-    assert runs("cifar10", 3906, "xgb+gnn") == [0]
-    assert [runs("cifar10", z, "auto") for z in (78, 390, 3906)] == [seeds, [], []]  # up to AUTO_GNN_MAX archs
-    for d in ("cifar100", "imagenet16"):  # held out: gnn and gnn-ens at the largest size, xgb+gnn at the smallest
-        assert [runs(d, 3906, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[0], [0], []]
-        assert [runs(d, 78, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[0], [], [0]]
-        assert [runs(d, 390, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[], [], []]
-        assert [runs(d, z, "gnn-ens+xgb") for z in (78, 390, 3906)] == [[], [], [0]]

@@ -98,7 +98,7 @@ class Ensemble(Surrogate):
                 f"member(s), n_seeds={self.n_seeds}"
             )
         self.space  # noqa: B018 - validates the members share one space
-        self.copy_weights()
+        self.copy_weights()  # validates the weights before any copy is fitted
         return [m.clone(seed=1000 * int(self.seed) + k) for m in self.members for k in range(int(self.n_seeds))]
 
     def copy_weights(self) -> np.ndarray | None:
