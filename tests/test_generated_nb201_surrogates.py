@@ -56,11 +56,16 @@ def test_gnn_pass_grid_3x3_at_the_largest_c10_size_held_out_elsewhere(surrogates
     assert [runs("cifar10", z, "gnn") for z in (78, 390, 3906)] == [seeds, [0], seeds]
     assert runs("cifar10", 3906, "xgb+gnn") == [0]
     assert [runs("cifar10", z, "auto") for z in (78, 390, 3906)] == [seeds, [], []]  # up to AUTO_GNN_MAX archs
-    for d in ("cifar100", "imagenet16"):  # held out: gnn and gnn-ens at the largest size, xgb+gnn at the smallest
+    for d in ("cifar10", "cifar100", "imagenet16"):  # xgb-zc+gnn and xgb+gnn paired, 3 x 3 at the smallest size
+        assert [runs(d, z, "xgb-zc+gnn") for z in (78, 390, 3906)] == [seeds, [0], []]
+        assert runs(d, 78, "xgb+gnn") == seeds
+    for d in ("cifar100", "imagenet16"):  # held out: gnn and gnn-ens at the largest size
         assert [runs(d, 3906, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[0], [0], []]
-        assert [runs(d, 78, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[0], [], [0]]
+        assert [runs(d, 78, m) for m in ("gnn", "gnn-ens")] == [[0], []]
         assert [runs(d, 390, m) for m in ("gnn", "gnn-ens", "xgb+gnn")] == [[], [], []]
         assert [runs(d, z, "gnn-ens+xgb") for z in (78, 390, 3906)] == [[], [], [0]]
+    assert [m for m in surrogates_eval.GNN_MODELS if job("random", "cifar100", 0.01, 2, m, seeds)] == \
+        ["xgb+gnn", "xgb-zc+gnn", "auto"]
 
 
 def _replicates(rows: list[tuple[str, int, str, int, int, float]]) -> pd.DataFrame:

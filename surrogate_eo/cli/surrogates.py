@@ -44,11 +44,13 @@ def fit(
     metric: list[str] = typer.Option(["val_acc"], "--metric", help="Metric to fit from --db (repeat)."),
     epoch: Optional[list[int]] = typer.Option(None, "--epoch", help="Epoch to fit from --db (repeat; default final)."),
     runtime: bool = typer.Option(False, "--runtime", help="Also fit the wall_seconds runtime model (--db only)."),
-    model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, gnn, xgb-ens, xgb+lgb, xgb+gnn, gnn-ens (two "
+    model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, gnn, xgb-ens, xgb+lgb, xgb+gnn, xgb-zc+gnn "
+                                                     "(xgb+gnn whose XGBoost also reads the data-free SynFlow proxy: "
+                                                     "best on tens of archs), gnn-ens (two "
                                                      "GNNs: minutes to fit), gnn-ens+xgb (gnn-ens plus a tenth of "
                                                      "XGBoost: best on thousands of archs), or "
                                                      "auto (chosen by training-set size and cross-validation; "
-                                                     "considers xgb+gnn up to 300 archs when torch is installed)."),
+                                                     "considers xgb-zc+gnn up to 300 archs when torch is installed)."),
     seed_noise: Optional[float] = typer.Option(
         None, "--seed-noise", help="Seed-to-seed std of the metric (fraction, e.g. 0.0032) for data without "
                                    "repeated seeds, e.g. a seed-averaged table."),

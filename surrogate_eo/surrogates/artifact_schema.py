@@ -110,6 +110,12 @@ def _check_params(c: _Check, field: str, family: str, params: Any) -> None:
         elif k == "features":
             if v is not None:
                 c.str_list(f, v)
+        elif k == "monotonic_cst":
+            if v is not None:
+                c.type(f, v, dict, "an object of feature name -> -1, 0 or 1")
+                for name, sign in v.items():
+                    if isinstance(sign, bool) or sign not in (-1, 0, 1):
+                        raise c.fail(f"{f}.{c.key(name)}", sign, "-1, 0 or 1")
         elif k == "weights":
             if v is not None:
                 c.type(f, v, list, "a list of numbers")

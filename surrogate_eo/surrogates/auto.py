@@ -4,9 +4,11 @@ The candidates depend on the number of distinct training archs
 (:data:`AUTO_CANDIDATES`, chosen from ``evaluation/nb201_surrogates.py``'s
 learning curves: which model wins at which size is in the generated table of
 ``docs/surrogates.md``). Up to :data:`AUTO_GNN_MAX` archs, and when torch is
-installed, ``xgb+gnn`` (XGBoost and the flow GNN) is a candidate too, listed
-first because it won at every such size on every dataset of the evaluation;
-there its cross-validation costs tens of seconds. The GNN's fit time grows
+installed, ``xgb-zc+gnn`` (XGBoost with the SynFlow zero-cost proxy, and the
+flow GNN) is a candidate too, listed first because a GNN ensemble won at every
+such size on every dataset of the evaluation (``xgb-zc+gnn`` ahead of
+``xgb+gnn`` at 78 archs, level with it at 156); there its cross-validation
+costs tens of seconds. The GNN's fit time grows
 with the training set (minutes at thousands of archs), so above that size it
 is left out for cost although it measured ahead (name it to use it).
 
@@ -47,7 +49,9 @@ AUTO_CANDIDATES: tuple[tuple[float, tuple[str, ...]], ...] = (
     (300, ("xgb", "rf", "xgb-ens")),
     (float("inf"), ("xgb", "xgb+lgb")),
 )
-#: Largest training set for which ``xgb+gnn`` is a candidate too (torch permitting), listed first.
+#: The GNN candidate, listed first up to AUTO_GNN_MAX archs (torch permitting).
+AUTO_GNN = "xgb-zc+gnn"
+#: Largest training set for which :data:`AUTO_GNN` is a candidate too (torch permitting), listed first.
 AUTO_GNN_MAX = 300
 #: CV τ differences up to this are always ties (the earlier candidate wins); see :func:`choose`.
 TIE = 0.005
@@ -63,14 +67,14 @@ def torch_available() -> bool:
 def candidates_for(n: int, gnn: bool | None = None) -> tuple[str, ...]:
     """Candidate model names for ``n`` training archs (see :data:`AUTO_CANDIDATES`).
 
-    ``gnn``: put ``xgb+gnn`` first when ``n <= AUTO_GNN_MAX``; ``None`` means "if torch is installed".
+    ``gnn``: put :data:`AUTO_GNN` first when ``n <= AUTO_GNN_MAX``; ``None`` means "if torch is installed".
 
     >>> candidates_for(78, gnn=True), candidates_for(1000, gnn=True)
-    (('xgb+gnn', 'xgb', 'rf', 'xgb-ens'), ('xgb', 'xgb+lgb'))
+    (('xgb-zc+gnn', 'xgb', 'rf', 'xgb-ens'), ('xgb', 'xgb+lgb'))
     """
     names = next(names for limit, names in AUTO_CANDIDATES if n <= limit)
     if n <= AUTO_GNN_MAX and (torch_available() if gnn is None else gnn):
-        names = ("xgb+gnn",) + names
+        names = (AUTO_GNN,) + names
     return names
 
 
@@ -113,7 +117,7 @@ def select_model(space: str, archs: BatchLike, y: Any, *, candidates: Sequence[s
     params : dict, optional
         Extra constructor arguments; each candidate gets those it takes.
     gnn : bool, optional
-        Whether the default candidates include ``xgb+gnn`` (``None``: when torch is installed).
+        Whether the default candidates include :data:`AUTO_GNN` (``None``: when torch is installed).
 
     Returns
     -------

@@ -22,6 +22,13 @@ Feature blocks (names for :class:`Featurizer`'s ``blocks``):
     Computation paths: the same paths with ``skip_connect`` removed, so two
     paths that compute the same composition of ops share a column (one column
     per sequence of 0..L "real" ops). Very predictive on NB201.
+``"synflow"``
+    One column: the closed-form log SynFlow objective of the arch's network
+    at initialisation (:func:`~surrogate_eo.surrogates.proxies.log_synflow`), a
+    data-free zero-cost proxy. Not in any space's defaults.
+
+``"default"`` in ``blocks`` stands for the space's default blocks, so
+``("default", "synflow")`` adds the proxy to them on any space.
 
 :func:`graph_encoding` gives the op-on-node DAG used by the GIN surrogate.
 """
@@ -38,8 +45,9 @@ from ..spaces import SearchSpace, get_space
 from ..spaces.base import BatchLike
 from ..spaces.cell import CellEncoding
 from .canonical import TABLE_LIMIT, _cell_canonical, _representatives, canonical_representatives
+from .proxies import log_synflow
 
-BLOCKS: tuple[str, ...] = ("onehot", "derived", "path", "cpath")
+BLOCKS: tuple[str, ...] = ("onehot", "derived", "path", "cpath", "synflow")
 #: Blocks used when a model is not told otherwise, per space (``eo``'s raw paths would add 584 columns).
 DEFAULT_BLOCKS: dict[str, tuple[str, ...]] = {
     "nb201": ("onehot", "derived", "path", "cpath"),
@@ -82,7 +90,9 @@ class Featurizer:
         Name of the search space (``"nb201"``, ``"eo"``).
     blocks : tuple of str or None
         Which feature blocks to concatenate, in order; see the module docstring.
-        ``None`` means :func:`default_blocks` of the space.
+        ``None`` means :func:`default_blocks` of the space, and so does the entry
+        ``"default"`` (e.g. ``("default", "synflow")``); the featurizer keeps the
+        expanded tuple.
     canonical : bool, default=False
         Featurise each arch's isomorphism-class representative
         (:func:`canonical_representatives`), so archs that compute the same
@@ -104,13 +114,14 @@ class Featurizer:
 
     def __post_init__(self) -> None:
         get_space(self.space)
-        blocks = default_blocks(self.space) if self.blocks is None else tuple(self.blocks)
+        given = ("default",) if self.blocks is None else tuple(self.blocks)
+        blocks = tuple(b for g in given for b in (default_blocks(self.space) if g == "default" else (g,)))
         object.__setattr__(self, "blocks", blocks)
         bad = [b for b in blocks if b not in BLOCKS]
         if bad or not blocks or len(set(blocks)) != len(blocks):
             raise SurrogateError(
-                f"feature blocks {list(blocks)!r} are invalid; expected a non-empty subset of {list(BLOCKS)} "
-                f"without repeats"
+                f"feature blocks {list(given)!r} are invalid; expected a non-empty subset of {list(BLOCKS)} "
+                f"(or 'default' for {list(default_blocks(self.space))}) without repeats"
             )
 
     # ---------------------------------------------------------------- layout
@@ -165,6 +176,8 @@ class Featurizer:
                 alph = [ops[i] for i in lay["real"]]
                 for length in range(0, len(lay["cpath_off"]) - 1):
                     names += ["cpath:" + (">".join(seq) or "identity") for seq in _sequences(alph, length)]
+            elif b == "synflow":
+                names.append("synflow")
         return names
 
     @property
@@ -296,6 +309,9 @@ class Featurizer:
             col = lay["cpath_off"][length] + code
             out[rows[alive], col[alive]] += 1.0
         return out
+
+    def _block_synflow(self, batch: np.ndarray) -> np.ndarray:
+        return log_synflow(self._space, batch)[:, None].astype(np.float32)
 
     # --------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:

@@ -14,13 +14,39 @@ True
 """
 from __future__ import annotations
 
+import difflib
 from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _compiled
+from ..errors import SurrogateError
 from .base import Surrogate, check_choice
 from .targets import from_normal_scores, knots_state, normal_score_knots, read_knots, to_normal_scores
+
+
+def check_monotonic(owner: str, cst: Any) -> None:
+    """Raise a one-line :class:`SurrogateError` unless ``cst`` is None or ``{feature name: -1 | 0 | 1}``."""
+    if cst is None:
+        return
+    ok = isinstance(cst, dict) and all(isinstance(k, str) and not isinstance(v, bool) and v in (-1, 0, 1)
+                                       for k, v in cst.items())
+    if not ok:
+        raise SurrogateError(f"{owner}: monotonic_cst must map feature names to -1, 0 or 1, got {cst!r}")
+
+
+def monotonic_vector(owner: str, cst: dict[str, int], names: list[str], n_cols: int) -> list[int]:
+    """One constraint per column of an ``n_cols``-wide matrix whose first columns are ``names`` (others: 0)."""
+    where = {n: i for i, n in enumerate(names)}
+    out = [0] * n_cols
+    for name, sign in cst.items():
+        if name not in where:
+            close = difflib.get_close_matches(name, names, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else \
+                " (the zero-cost proxy is the 'synflow' block: features=('default', 'synflow'))"
+            raise SurrogateError(f"{owner}: monotonic_cst names feature {name!r}, which the features lack{hint}")
+        out[where[name]] = int(sign)
+    return out
 
 
 class XGBSurrogate(Surrogate):
@@ -50,6 +76,11 @@ class XGBSurrogate(Surrogate):
         Fit the targets as given, or their normal scores (:mod:`~surrogate_eo.surrogates.targets`;
         predictions map back to target units). ``xgb+gnn``'s XGBoost member uses ``"normal"``
         with ``max_depth=4``, chosen by ``evaluation/nb201_gnn_ablation.py``.
+    monotonic_cst : dict of str to int or None, default=None
+        Monotonic constraints by feature name, as in scikit-learn's
+        ``HistGradientBoostingRegressor``: 1 increasing, -1 decreasing, 0 or absent
+        unconstrained, e.g. ``{"synflow": 1}`` with ``features=("default", "synflow")``
+        (the ``xgb-zc+gnn`` preset). A name the features lack is a ``SurrogateError``.
 
     Attributes
     ----------
@@ -67,7 +98,8 @@ class XGBSurrogate(Surrogate):
     def __init__(self, *, space: str = "eo", features: tuple[str, ...] | None = None, n_estimators: int = 500,
                  learning_rate: float = 0.05, max_depth: int = 6, subsample: float = 0.8,
                  colsample_bytree: float = 0.8, min_child_weight: float = 1.0, reg_lambda: float = 1.0,
-                 seed: int = 0, n_jobs: int = 1, target: str = "raw") -> None:
+                 seed: int = 0, n_jobs: int = 1, target: str = "raw",
+                 monotonic_cst: dict[str, int] | None = None) -> None:
         self.space = space
         self.features = features
         self.n_estimators = n_estimators
@@ -80,11 +112,13 @@ class XGBSurrogate(Surrogate):
         self.seed = seed
         self.n_jobs = n_jobs
         self.target = target
+        self.monotonic_cst = monotonic_cst
 
     def validate_params(self) -> None:
         """:data:`~surrogate_eo.surrogates.base.PARAM_RULES` and ``target`` in :data:`TARGETS`."""
         super().validate_params()
         check_choice(type(self).__name__, "target", self.target, self.TARGETS)
+        check_monotonic(type(self).__name__, self.monotonic_cst)
 
     def _fit_X(self, X: np.ndarray, y: np.ndarray) -> None:
         import xgboost as xgb
@@ -100,6 +134,10 @@ class XGBSurrogate(Surrogate):
             "lambda": float(self.reg_lambda), "seed": int(self.seed), "nthread": int(self.n_jobs),
             "verbosity": 0,
         }
+        if self.monotonic_cst:
+            cst = monotonic_vector(type(self).__name__, self.monotonic_cst, self._make_featurizer().feature_names,
+                                   X.shape[1])
+            params["monotone_constraints"] = "(" + ",".join(map(str, cst)) + ")"
         self.booster_ = xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=int(self.n_estimators))
 
     def _predict_X(self, X: np.ndarray) -> np.ndarray:

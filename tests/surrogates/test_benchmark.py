@@ -190,6 +190,10 @@ def test_tampered_artifacts_are_refused(saved, tmp_path):
     (lambda d: d["entries"][0]["model"]["params"].update(weights=[1.0, 2.0]), r"weights.*one weight per member"),
     (lambda d: d["entries"][0]["model"]["params"].update(weights=[-1.0]), r"weights\[0\].*finite number > 0"),
     (lambda d: d["entries"][0]["model"]["params"].update(weights="1"), r"weights.*a list of numbers"),
+    (lambda d: d["entries"][0]["model"]["estimators"][0]["params"].update(monotonic_cst={"synflow": 2}),
+     r"monotonic_cst.synflow.*-1, 0 or 1"),
+    (lambda d: d["entries"][0]["model"]["estimators"][0]["params"].update(monotonic_cst=[1]),
+     r"monotonic_cst.*an object of feature name"),
     (lambda d: d["entries"][0]["model"]["estimators"][1]["featurizer"].update(blocks=["onehot"], n_features=30),
      "expects .* features"),
 ])

@@ -209,15 +209,15 @@ def test_pretraining_cache_keys_and_switches(tmp_path, monkeypatch, toy_data):
 
 
 # ------------------------------------------------------------ auto + GNN
-def test_auto_considers_xgb_gnn_at_small_sizes(toy_data):
-    assert candidates_for(78, gnn=True)[0] == "xgb+gnn" and "xgb+gnn" not in candidates_for(78, gnn=False)
-    assert "xgb+gnn" not in candidates_for(301, gnn=True)
+def test_auto_considers_xgb_zc_gnn_at_small_sizes(toy_data):
+    assert candidates_for(78, gnn=True)[0] == "xgb-zc+gnn" and "xgb-zc+gnn" not in candidates_for(78, gnn=False)
+    assert "xgb-zc+gnn" not in candidates_for(301, gnn=True)
     pytest.importorskip("torch")
     archs, y = toy_data
     params = {"n_estimators": 30, "epochs": 20, "hidden": 8, "layers": 1, "pretrain_epochs": 1}
     name, scores = select_model("nb201", archs[:60], y[:60], cv=3, params=params, gnn=True)
-    assert list(scores) == ["xgb+gnn", "xgb", "rf", "xgb-ens"]  # in order of preference
-    assert name == "xgb+gnn" or scores[name] > scores["xgb+gnn"] + 0.005  # another must beat the first clearly
+    assert list(scores) == ["xgb-zc+gnn", "xgb", "rf", "xgb-ens"]  # in order of preference
+    assert name == "xgb-zc+gnn" or scores[name] > scores["xgb-zc+gnn"] + 0.005  # another must beat the first clearly
     assert all(0.2 < s <= 1 for s in scores.values())
     with pytest.raises(SurrogateError, match="no candidate .*xgb, rf.* takes parameter 'rank_weight'"):
         select_model("nb201", archs[:60], y[:60], candidates=("xgb", "rf"), params={"rank_weight": 1.0})
