@@ -37,13 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "paper" / "generated"
 #: Scripts cheap and deterministic enough to re-run in CI.
-CHEAP = ("space_stats.py",)
+CHEAP = ("space_stats.py", "synflow_proxy.py")
 #: The line every table written by _latex.write_table carries.
 #: Files whose numbers come from runs of the ``smoke`` protocol: each states the hash it was made with.
 SMOKE_DEPENDENT = ("synthetic_landscape.csv", "demo_pipeline.tex", "landscape_compare.json")
 WRITER_LINE = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
 #: Markdown blocks of the expensive evaluation scripts (in paper/generated/) and the docs file that holds each.
-EVAL_DOCS = (("nb201_surrogates.md", "docs/surrogates.md"), ("nb201_gnn_ablation.md", "docs/surrogates.md"))
+EVAL_DOCS = (("nb201_surrogates.md", "docs/surrogates.md"), ("nb201_gnn_ablation.md", "docs/surrogates.md"),
+             ("synflow_proxy.md", "docs/surrogates.md"))
 #: Benchmarks whose numbers docs quote: (script in benchmarks/, its results JSON, the docs file with its block).
 BENCH_DOCS = (("bench_loader.py", "benchmarks/results/bench_loader.json", "docs/data.md"),
               ("bench_predict.py", "benchmarks/results/bench_predict.json", "docs/surrogates.md"),

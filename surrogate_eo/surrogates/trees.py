@@ -57,7 +57,8 @@ class XGBSurrogate(Surrogate):
     space : str, default="eo"
         Search space of the architectures.
     features : tuple of str or None, default=None
-        Feature blocks (``None``: the space's defaults, see :func:`~surrogate_eo.surrogates.features.default_blocks`).
+        Feature blocks (``None``: the space's defaults, see :func:`~surrogate_eo.surrogates.features.default_blocks`;
+        the entry ``"default"`` stands for them, e.g. ``("default", "synflow")`` adds the zero-cost proxy).
     n_estimators : int, default=500
         Boosting rounds.
     learning_rate : float, default=0.05

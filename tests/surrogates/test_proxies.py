@@ -90,7 +90,7 @@ def test_an_op_without_a_gain_is_named(monkeypatch):
         log_synflow("eo", get_space("eo").sample(2, seed=0))
 
 
-def test_synflow_orders_nb201_accuracy_as_the_literature_reports(nb201_table):
+def test_synflow_orders_nb201_accuracy(nb201_table):
     """On the real NAS-Bench-201 table the proxy's τ with CIFAR-10 accuracy is .589 over all 15,625 archs
     (the real SynFlow score of our networks: .583, measured once over the 6,466 classes)."""
     archs = nb201_table.space.enumerate()
