@@ -34,7 +34,8 @@ def _size_label(protocol: str, size: float, n_train: int) -> str:
 
 
 #: Row order of the tables within a dataset and size (models not listed come last).
-MODEL_ORDER = ("xgb-raw", "xgb", "lgb", "rf", "xgb+lgb", "gnn", "xgb+gnn", "xgb-zc+gnn", "gnn-ens", "gnn-ens+xgb", "auto")
+MODEL_ORDER = ("xgb-raw", "xgb", "lgb", "rf", "xgb+lgb", "gnn", "xgb+gnn", "xgb-zc+gnn", "gnn-ens", "gnn-ens+xgb",
+               "auto")
 
 
 def ordered(df: pd.DataFrame) -> pd.DataFrame:

@@ -19,9 +19,9 @@ Models: ``xgb-raw`` (XGBoost without isomorphism canonicalisation: the
 previous default), ``xgb`` (default features, canonical), ``lgb``, ``rf``,
 ``xgb+lgb`` (3+3 seeds), ``auto`` (``surrogates.auto.select_model``: choice by
 size and 3-fold CV), and in the ``--gnn`` pass (:func:`gnn_job`'s grid) the flow
-GNN ``gnn``, ``xgb+gnn``, ``xgb-zc+gnn`` (with the SynFlow zero-cost proxy), ``gnn-ens``, ``gnn-ens+xgb``
-and ``auto`` again (its candidates include ``xgb-zc+gnn`` up to ``AUTO_GNN_MAX`` archs); that pass's rows replace the main run's rows of
-the same protocol/dataset/size/model. Noise calibration (``random`` protocol, ``xgb``): the
+GNN ``gnn``, ``xgb+gnn``, ``xgb-zc+gnn`` (with the SynFlow zero-cost proxy), ``gnn-ens``,
+``gnn-ens+xgb`` and ``auto`` again (its candidates include ``xgb-zc+gnn`` up to ``AUTO_GNN_MAX``
+archs); that pass's rows replace the main run's rows of the same protocol/dataset/size/model. Noise calibration (``random`` protocol, ``xgb``): the
 conformal noise model from 5-fold out-of-fold residuals of the training set,
 plus σ_seed measured on the *training archs* as the std of (single-seed value
 − seed-averaged value), NB201's ``nats_bench_v0`` single-seed columns vs the

@@ -112,9 +112,9 @@ def log_synflow(space: str | SearchSpace, batch: np.ndarray) -> np.ndarray:
 
     >>> from surrogate_eo.spaces import get_space
     >>> sp = get_space("nb201")
-    >>> good = sp.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
-    >>> poor = sp.from_string("|avg_pool_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|")
-    >>> bool(log_synflow(sp, good[None])[0] > log_synflow(sp, poor[None])[0])
+    >>> pair = sp.from_strings(["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+    ...                         "nor_conv_3x3~2|", "|avg_pool_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|"])
+    >>> bool(log_synflow(sp, pair)[0] > log_synflow(sp, pair)[1])
     True
     """
     sp = get_space(space) if isinstance(space, str) else space

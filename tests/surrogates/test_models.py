@@ -15,8 +15,8 @@ from surrogate_eo.surrogates.metrics import kendall_tau_score
 SMALL = {
     "xgb": lambda **kw: XGBSurrogate(space="nb201", n_estimators=60, **kw),
     "xgb-normal": lambda **kw: XGBSurrogate(space="nb201", n_estimators=60, target="normal", **kw),
-    "xgb-zc": lambda **kw: XGBSurrogate(space="nb201", n_estimators=60, target="normal", features=("default", "synflow"),
-                                        monotonic_cst={"synflow": 1}, **kw),
+    "xgb-zc": lambda **kw: XGBSurrogate(space="nb201", n_estimators=60, target="normal",
+                                        features=("default", "synflow"), monotonic_cst={"synflow": 1}, **kw),
     "lgb": lambda **kw: LGBSurrogate(space="nb201", n_estimators=60, **kw),
     "rf": lambda **kw: RFSurrogate(space="nb201", n_estimators=30, **kw),
     "ensemble": lambda **kw: Ensemble(members=[XGBSurrogate(space="nb201", n_estimators=40),
