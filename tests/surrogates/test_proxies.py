@@ -51,26 +51,15 @@ def test_log_synflow_sums_stages_and_ranks_dead_cells_last():
         assert first.setdefault(k, x) == pytest.approx(x)
 
 
-def _real_log_synflow(space: str, arch: np.ndarray, channels: int) -> float:
-    """SynFlow as Tanaka et al. define it, on the torch network: |θ|, all-ones input, Σ|θ ∂R/∂θ|."""
-    torch = pytest.importorskip("torch")
-    from surrogate_eo.networks import build_network
-
-    torch.manual_seed(0)
-    net = build_network(space, arch, channels, 10).double().eval()
-    with torch.no_grad():
-        for p in net.state_dict().values():
-            p.abs_()
-    net(torch.ones(1, channels, 32, 32, dtype=torch.float64)).sum().backward()
-    return float(np.log(sum((p * p.grad).abs().sum().item() for p in net.parameters() if p.grad is not None)))
-
-
 @pytest.mark.parametrize("space, channels, n", [("nb201", 3, 24), ("eo", 10, 16)])
-def test_closed_form_ranks_archs_like_the_real_synflow(space, channels, n):
-    """Measured on 60 / 40 archs: Spearman .998 (nb201) and .997 (eo, macro choices included)."""
+def test_closed_form_ranks_archs_like_the_real_synflow(space, channels, n, request):
+    """Against SynFlow as Tanaka et al. define it, by autograd on the torch network (|θ|, all-ones input,
+    Σ|θ ∂R/∂θ|; ``evaluation/synflow_proxy.py``'s ``real_log_synflow``), on other archs than that script's."""
+    pytest.importorskip("torch")
+    real_log_synflow = request.getfixturevalue("synflow_eval").real_log_synflow
     sp = get_space(space)
     archs = sp.sample(n, seed=3)
-    real = [_real_log_synflow(space, a, channels) for a in archs]
+    real = [real_log_synflow(space, a, channels) for a in archs]
     assert spearmanr(log_synflow(sp, archs), real)[0] > 0.95
 
 
