@@ -22,7 +22,8 @@ from typing import Any
 from .base import Surrogate, SurrogateWarning, make_model, model_class
 from .benchmark import Benchmark, Entry
 from .ensemble import Ensemble, MultiFidelity
-from .features import Featurizer, graph_encoding
+from .features import Featurizer
+from .graphs import graph_encoding
 from .fitting import fit_benchmark, fit_targets, parse_column
 from .forest import RFSurrogate
 from .trees import LGBSurrogate, XGBSurrogate

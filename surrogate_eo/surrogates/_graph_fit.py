@@ -29,7 +29,8 @@ from ..spaces import get_space
 from ..spaces.base import BatchLike
 from .base import Surrogate, check_choice, check_training_data
 from .canonical import canonical_representatives
-from .features import Featurizer, graph_encoding
+from .features import Featurizer
+from .graphs import graph_encoding
 from .targets import from_normal_scores, knots_state, normal_score_knots, read_knots, to_normal_scores
 
 #: Archs per forward pass when predicting (bounds the dense adjacency tensors' memory).

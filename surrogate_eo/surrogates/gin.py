@@ -1,7 +1,7 @@
 """Graph Isomorphism Network surrogate in plain torch (no torch-geometric).
 
 The architecture is the op-on-node DAG of
-:func:`~surrogate_eo.surrogates.features.graph_encoding` (input, one node per
+:func:`~surrogate_eo.surrogates.graphs.graph_encoding` (input, one node per
 cell edge, output; dense adjacency, so a batch is three tensors). Each layer
 is ``h ← MLP((1 + ε) h + A h)`` (Xu et al., ICLR 2019); the readout sums the
 node states of every layer, appends the macro one-hot, and an MLP gives the

@@ -1,7 +1,7 @@
 """Flow GNN surrogate in plain torch: data-flow message passing plus label-free pretraining.
 
 The architecture is the op-on-node DAG of
-:func:`~surrogate_eo.surrogates.features.graph_encoding` (input, one node per
+:func:`~surrogate_eo.surrogates.graphs.graph_encoding` (input, one node per
 cell edge, output), whose node order is topological. Each layer makes two
 asynchronous sweeps that follow the cell's data flow, as FlowerFormer's flow
 encoder does (Hwang et al., CVPR 2024): a *forward* sweep visits the nodes in

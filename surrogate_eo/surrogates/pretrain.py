@@ -56,7 +56,7 @@ def code_version() -> str:
     """Hash of the source files that define the GNN and its pretraining (first 16 hex digits)."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in ("pretrain.py", "gnn.py", "features.py", "canonical.py"):
+    for name in ("pretrain.py", "gnn.py", "features.py", "graphs.py", "canonical.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 

@@ -6,7 +6,8 @@ import pytest
 
 from surrogate_eo.errors import InvalidArchitectureError, SurrogateError
 from surrogate_eo.spaces import get_space
-from surrogate_eo.surrogates.features import Featurizer, cell_paths, graph_encoding
+from surrogate_eo.surrogates.features import Featurizer, cell_paths
+from surrogate_eo.surrogates.graphs import graph_encoding
 
 ARCH = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|"
 

@@ -77,6 +77,8 @@ def test_weighted_ensemble_mean_and_spread(toy_data):
     np.testing.assert_allclose(mean, w @ P)
     np.testing.assert_allclose(ens.predict(archs[200:]), w @ P)
     np.testing.assert_allclose(sd, np.sqrt(w @ (P - w @ P) ** 2 / (1 - w @ w)))
+    for j in range(0, P.shape[1], 37):  # numpy's reliability-weighted (aweights, ddof=1) variance agrees
+        np.testing.assert_allclose(sd[j], np.sqrt(np.cov(P[:, j], aweights=w, ddof=1)), rtol=1e-10)
     m2, s2 = weighted_mean_std(P, np.full(4, 0.25))
     np.testing.assert_allclose(m2, P.mean(0))
     np.testing.assert_allclose(s2, P.std(0, ddof=1))
