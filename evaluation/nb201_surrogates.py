@@ -19,7 +19,8 @@ Models: ``xgb-raw`` (XGBoost without isomorphism canonicalisation: the
 previous default), ``xgb`` (default features, canonical), ``lgb``, ``rf``,
 ``xgb+lgb`` (3+3 seeds), ``auto`` (``surrogates.auto.select_model``: choice by
 size and 3-fold CV), and in the ``--gnn`` pass (:func:`gnn_job`'s grid) the flow
-GNN ``gnn``, ``xgb+gnn``, ``xgb-zc+gnn`` (with the SynFlow zero-cost proxy), ``gnn-ens``,
+GNN ``gnn``, ``xgb+gnn``, ``xgb-zc+gnn`` (with the SynFlow and Jacobian-covariance zero-cost
+proxies), ``gnn-ens``,
 ``gnn-ens+xgb`` and ``auto`` again (its candidates include ``xgb-zc+gnn`` up to ``AUTO_GNN_MAX``
 archs); that pass's rows replace the main run's rows of the same protocol/dataset/size/model. Noise calibration (``random`` protocol, ``xgb``): the
 conformal noise model from 5-fold out-of-fold residuals of the training set,
@@ -166,7 +167,7 @@ def gnn_job(protocol: str, d: str, z: float, s: int, m: str, seeds: list[int]) -
     CIFAR-100 / ImageNet16: ``gnn`` at the smallest size, first seed; ``gnn`` and
     ``gnn-ens`` and ``gnn-ens+xgb`` at the largest size, first seed (held-out evidence for both,
     chosen on CIFAR-10).
-    ``xgb-zc+gnn`` (``xgb+gnn`` with the zero-cost proxy) and ``xgb+gnn``, paired: every
+    ``xgb-zc+gnn`` (``xgb+gnn`` with the zero-cost proxies) and ``xgb+gnn``, paired: every
     permutation x seed at the smallest size on every dataset (3 x 3; the proxy member was chosen on
     CIFAR-10, so CIFAR-100 / ImageNet16 are held out); ``xgb-zc+gnn`` also on the first seed at the
     other sizes up to SECONDARY_MAX.

@@ -7,7 +7,10 @@ exact pip command when torch is absent.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 from .errors import MissingDependencyError
 
@@ -45,3 +48,14 @@ def torch_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+@contextmanager
+def torch_threads(torch: Any, n_threads: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n_threads)``, restoring the old count after."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

@@ -45,8 +45,8 @@ def fit(
     epoch: Optional[list[int]] = typer.Option(None, "--epoch", help="Epoch to fit from --db (repeat; default final)."),
     runtime: bool = typer.Option(False, "--runtime", help="Also fit the wall_seconds runtime model (--db only)."),
     model: str = typer.Option("xgb", "--model", help="xgb, lgb, rf, gin, gnn, xgb-ens, xgb+lgb, xgb+gnn, xgb-zc+gnn "
-                                                     "(xgb+gnn whose XGBoost also reads the data-free SynFlow proxy: "
-                                                     "best on tens of archs), gnn-ens (two "
+                                                     "(xgb+gnn whose XGBoost also reads two data-free "
+                                                     "zero-cost proxies: best on tens of archs), gnn-ens (two "
                                                      "GNNs: minutes to fit), gnn-ens+xgb (gnn-ens plus a tenth of "
                                                      "XGBoost: best on thousands of archs), or "
                                                      "auto (chosen by training-set size and cross-validation; "

@@ -18,13 +18,11 @@ torch is imported only when a graph model is built, fitted, predicted or loaded.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._imports import require, require_torch
+from .._imports import require, require_torch, torch_threads
 from ..spaces import get_space
 from ..spaces.base import BatchLike
 from .base import Surrogate, check_choice, check_training_data
@@ -37,17 +35,6 @@ from .targets import from_normal_scores, knots_state, normal_score_knots, read_k
 PREDICT_CHUNK = 4096
 #: What a graph model regresses on: ``standard`` (z-scores of y) or ``normal`` (normal scores of y's ranks).
 TARGETS: tuple[str, ...] = ("standard", "normal")
-
-
-@contextmanager
-def torch_threads(torch: Any, n_threads: int) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(n_threads)``, restoring the old count after."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def graph_tensors(torch: Any, space: str, batch: np.ndarray, canonical: bool = True) -> tuple[Any, Any, Any]:

@@ -293,11 +293,13 @@ XGB_IN_GNN_PRESET: dict[str, Any] = {"target": "normal", "max_depth": 4}
 #: The two flow GNNs of ``gnn-ens`` (parameters passed to the preset go to both): the default width, and a
 #: wider one that takes more, smaller steps; chosen on CIFAR-10 at 3,906 archs (``docs/surrogates.md``).
 GNN_ENS_PRESET: tuple[dict[str, Any], ...] = ({}, {"hidden": 128, "max_steps_per_epoch": 16})
-#: Defaults of ``xgb-zc+gnn``'s XGBoost member: ``xgb+gnn``'s, plus the data-free zero-cost proxy (the
-#: ``synflow`` feature block, :mod:`~surrogate_eo.surrogates.proxies`) held monotonically increasing, and
-#: leaves of at least 3 archs; chosen on CIFAR-10 at 78 archs (``docs/surrogates.md``).
-XGB_ZC_PRESET: dict[str, Any] = {**XGB_IN_GNN_PRESET, "min_child_weight": 3.0, "features": ("default", "synflow"),
-                                 "monotonic_cst": {"synflow": 1}}
+#: Defaults of ``xgb-zc+gnn``'s XGBoost member: ``xgb+gnn``'s, plus two data-free zero-cost proxies (the
+#: ``synflow`` and ``jacov`` feature blocks, :mod:`~surrogate_eo.surrogates.proxies` and
+#: :mod:`~surrogate_eo.surrogates.jacov`) held monotonically increasing, and leaves of at least 3 archs;
+#: chosen on CIFAR-10 at 78 archs (``docs/surrogates.md``).
+XGB_ZC_PRESET: dict[str, Any] = {**XGB_IN_GNN_PRESET, "min_child_weight": 3.0,
+                                 "features": ("default", "synflow", "jacov"),
+                                 "monotonic_cst": {"synflow": 1, "jacov": 1}}
 #: Weights of ``gnn-ens+xgb``'s members: the two GNNs of ``gnn-ens`` and a default XGBoost with a
 #: tenth of the vote; chosen on CIFAR-10 at 3,906 archs (``docs/surrogates.md``).
 GNN_ENS_XGB_WEIGHTS: tuple[float, ...] = (0.45, 0.45, 0.1)
@@ -356,8 +358,8 @@ def make_model(name: str, space: str, seed: int = 0, **params: Any) -> Surrogate
     Presets: ``xgb-ens`` (5 XGBoost seeds), ``xgb+lgb`` (3 seeds each of
     XGBoost and LightGBM), ``xgb+gnn`` (XGBoost on normal scores with
     depth-4 trees, :data:`XGB_IN_GNN_PRESET`, and the flow GNN; mean of the
-    two), ``xgb-zc+gnn`` (the same with the zero-cost proxy ``synflow`` as a monotone
-    XGBoost feature, :data:`XGB_ZC_PRESET`), ``gnn-ens`` (two flow GNNs of widths 64 and 128,
+    two), ``xgb-zc+gnn`` (the same with the zero-cost proxies ``synflow`` and ``jacov`` as
+    monotone XGBoost features, :data:`XGB_ZC_PRESET`), ``gnn-ens`` (two flow GNNs of widths 64 and 128,
     :data:`GNN_ENS_PRESET`; mean of the two) and ``gnn-ens+xgb`` (those two GNNs
     and a default XGBoost, weighted :data:`GNN_ENS_XGB_WEIGHTS`). ``params`` go to the base
     model(s); in a preset each member takes the ones its family knows

@@ -26,6 +26,12 @@ Feature blocks (names for :class:`Featurizer`'s ``blocks``):
     One column: the closed-form log SynFlow objective of the arch's network
     at initialisation (:func:`~surrogate_eo.surrogates.proxies.log_synflow`), a
     data-free zero-cost proxy. Not in any space's defaults.
+``"jacov"``
+    One column: the Jacobian-covariance score of the arch's untrained network
+    on seeded Gaussian inputs (:func:`~surrogate_eo.surrogates.jacov.jacov`), a
+    zero-cost proxy that runs the network (needs torch; about 70 ms per new
+    isomorphism class, then cached). Not in any space's defaults; a featurizer
+    with it keeps no feature table.
 
 ``"default"`` in ``blocks`` stands for the space's default blocks, so
 ``("default", "synflow")`` adds the proxy to them on any space.
@@ -47,7 +53,7 @@ from ..spaces.cell import CellEncoding
 from .canonical import TABLE_LIMIT, _cell_canonical, _representatives, canonical_representatives
 from .proxies import log_synflow
 
-BLOCKS: tuple[str, ...] = ("onehot", "derived", "path", "cpath", "synflow")
+BLOCKS: tuple[str, ...] = ("onehot", "derived", "path", "cpath", "synflow", "jacov")
 #: Blocks used when a model is not told otherwise, per space (``eo``'s raw paths would add 584 columns).
 DEFAULT_BLOCKS: dict[str, tuple[str, ...]] = {
     "nb201": ("onehot", "derived", "path", "cpath"),
@@ -176,8 +182,8 @@ class Featurizer:
                 alph = [ops[i] for i in lay["real"]]
                 for length in range(0, len(lay["cpath_off"]) - 1):
                     names += ["cpath:" + (">".join(seq) or "identity") for seq in _sequences(alph, length)]
-            elif b == "synflow":
-                names.append("synflow")
+            elif b in ("synflow", "jacov"):
+                names.append(b)
         return names
 
     @property
@@ -193,7 +199,8 @@ class Featurizer:
         """Like :meth:`transform` for a batch already validated by the space (no checks).
 
         Small spaces (``size <= TABLE_LIMIT``) answer from a table of every
-        arch's features, built on first use; larger ones compute the blocks.
+        arch's features, built on first use; larger ones, and featurizers with
+        the ``jacov`` block (which runs a network per class), compute the blocks.
         """
         space = self._space
         table = self.table()
@@ -204,10 +211,12 @@ class Featurizer:
     def table(self) -> np.ndarray | None:
         """Features of every arch of a small space (``size <= TABLE_LIMIT``) in index order, else ``None``.
 
+        ``None`` too for a featurizer with the ``jacov`` block (scored per class on demand).
+
         Built on first use and shared by every featurizer of the same space and blocks.
         """
         space = self._space
-        if space.size > TABLE_LIMIT:
+        if space.size > TABLE_LIMIT or "jacov" in self.blocks:  # jacov: computed per class on demand
             return None
         key = (self.space, self.blocks, self.canonical)
         table = _TABLES.get(key)
@@ -312,6 +321,11 @@ class Featurizer:
 
     def _block_synflow(self, batch: np.ndarray) -> np.ndarray:
         return log_synflow(self._space, batch)[:, None].astype(np.float32)
+
+    def _block_jacov(self, batch: np.ndarray) -> np.ndarray:
+        from .jacov import jacov
+
+        return jacov(self._space, batch)[:, None].astype(np.float32)
 
     # --------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:

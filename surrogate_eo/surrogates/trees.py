@@ -43,7 +43,7 @@ def monotonic_vector(owner: str, cst: dict[str, int], names: list[str], n_cols: 
         if name not in where:
             close = difflib.get_close_matches(name, names, n=3)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else \
-                " (the zero-cost proxy is the 'synflow' block: features=('default', 'synflow'))"
+                " (the zero-cost proxies are the 'synflow' and 'jacov' blocks: features=('default', 'synflow'))"
             raise SurrogateError(f"{owner}: monotonic_cst names feature {name!r}, which the features lack{hint}")
         out[where[name]] = int(sign)
     return out

@@ -120,15 +120,15 @@ def test_bad_monotonic_constraints_are_one_line_errors(kw, match, toy_data):
 
 
 def test_xgb_zc_gnn_preset():
-    """``xgb-zc+gnn``: ``xgb+gnn`` whose XGBoost member also sees the proxy, held increasing."""
+    """``xgb-zc+gnn``: ``xgb+gnn`` whose XGBoost member also sees both proxies, held increasing."""
     from surrogate_eo.surrogates import make_model
     from surrogate_eo.surrogates.base import XGB_ZC_PRESET
 
     m = make_model("xgb-zc+gnn", "nb201", seed=1, epochs=5, max_depth=3)
     xgb, gnn = m.members
     assert (xgb.family, gnn.family, m.weights) == ("xgb", "gnn", None)
-    assert xgb.features == ("default", "synflow") and xgb.monotonic_cst == {"synflow": 1}
+    assert xgb.features == ("default", "synflow", "jacov") and xgb.monotonic_cst == {"synflow": 1, "jacov": 1}
     assert (xgb.target, xgb.max_depth, xgb.min_child_weight, gnn.epochs, m.seed) == ("normal", 3, 3.0, 5, 1)
     xgb.monotonic_cst["synflow"] = -1  # each model owns its defaults
     assert make_model("xgb-zc+gnn", "nb201").members[0].monotonic_cst == XGB_ZC_PRESET["monotonic_cst"] \
-        == {"synflow": 1}
+        == {"synflow": 1, "jacov": 1}
