@@ -23,7 +23,8 @@ one core for ``nb201``. Scores are computed once per isomorphism class
 :func:`~surrogate_eo._io.user_cache_dir` (``$SURROGATE_EO_CACHE``; ``off``
 disables it), one ``.npz`` per space whose name is the sha256 of the settings,
 the torch version and the source of this module and of the network builders;
-it is rewritten atomically as classes are added. It is the ``jacov`` feature
+it is rewritten atomically as classes are added, with what other processes
+wrote to it meanwhile. It is the ``jacov`` feature
 block of :class:`~surrogate_eo.surrogates.features.Featurizer`; torch is
 imported only when a score is computed.
 """
@@ -34,6 +35,7 @@ import io
 import json
 import sys
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +88,9 @@ def jacov_score(space: str | SearchSpace, arch: BatchLike) -> float:
     torch = require_torch("the jacov zero-cost proxy")
     sp = get_space(space)
     row = sp.validate(arch)[0]
-    torch.manual_seed(0)
-    net = _network(torch, sp, row).train()  # batch statistics, as at the first training step
+    with torch.random.fork_rng(devices=[]):  # the caller's global RNG state is left as it was
+        torch.manual_seed(0)
+        net = _network(torch, sp, row).train()  # batch statistics, as at the first training step
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(JACOV_BATCH, JACOV_CHANNELS.get(sp.name, 3), JACOV_SIDE, JACOV_SIDE, generator=gen)
     x.requires_grad_(True)
@@ -97,10 +100,15 @@ def jacov_score(space: str | SearchSpace, arch: BatchLike) -> float:
 
 def cache_key(space: SearchSpace) -> str:
     """Digest of what a score depends on: settings, torch version and the source of the code that computes it."""
+    return _cache_key(space.name)
+
+
+@lru_cache(maxsize=None)
+def _cache_key(space_name: str) -> str:
     import torch
 
     here = Path(__file__).resolve().parent
-    h = hashlib.sha256(json.dumps({"space": space.name, "batch": JACOV_BATCH, "side": JACOV_SIDE,
+    h = hashlib.sha256(json.dumps({"space": space_name, "batch": JACOV_BATCH, "side": JACOV_SIDE,
                                    "width": JACOV_WIDTH, "channels": JACOV_CHANNELS, "eps": EPS,
                                    "torch": torch.__version__}, sort_keys=True).encode())
     for path in (here / "jacov.py", here.parent / "networks" / "models.py", here.parent / "networks" / "ops.py",
@@ -114,7 +122,7 @@ def _cache_file(space: SearchSpace, key: str) -> Path | None:
     return None if folder is None else folder / f"jacov-{space.name}-{key}.npz"
 
 
-def _load(path: Path | None) -> dict[int, float]:
+def _load(path: Path | None, warn: bool = True) -> dict[int, float]:
     if path is None or not path.is_file():
         return {}
     try:
@@ -124,14 +132,19 @@ def _load(path: Path | None) -> dict[int, float]:
             raise ValueError(f"{len(idx)} indices but {len(score)} scores")
         return dict(zip(idx.tolist(), score.tolist()))
     except Exception as exc:  # a truncated or foreign file: recompute
-        warnings.warn(f"jacov cache {path} is unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:120]});"
-                      f" ignoring it and computing the scores again", SurrogateWarning, stacklevel=3)
+        if warn:
+            warnings.warn(f"jacov cache {path} is unreadable ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:120]}); ignoring it and computing the scores again",
+                          SurrogateWarning, stacklevel=3)
         return {}
 
 
 def _save(path: Path | None, memo: dict[int, float]) -> None:
+    """Write ``memo`` and what another process added to the file since it was read (their union)."""
     if path is None:
         return
+    for k, v in _load(path, warn=False).items():
+        memo.setdefault(k, v)
     buf = io.BytesIO()
     np.savez(buf, index=np.fromiter(memo.keys(), np.int64, len(memo)),
              score=np.fromiter(memo.values(), np.float64, len(memo)))

@@ -68,6 +68,11 @@ def test_disk_cache_is_reused_and_a_broken_one_is_recomputed(tmp_path, monkeypat
     with monkeypatch.context() as m:
         m.setattr(J, "jacov_score", lambda *a: pytest.fail("recomputed a cached score"))
         assert (J.jacov(sp, archs) == s).all()
+    key = J.cache_key(sp)
+    J._save(files[0], {**J._MEMO[key], -1: 0.5})  # another process adds a class meanwhile
+    J.jacov(sp, sp.sample(1, seed=99))  # this one adds its own: the file keeps both
+    with np.load(files[0]) as z:
+        assert -1 in z["index"] and len(z["index"]) == len(J._MEMO[key]) >= 8
     files[0].write_bytes(b"not an npz")
     J._MEMO.clear()
     with pytest.warns(SurrogateWarning, match="jacov cache .* unreadable"):
@@ -101,3 +106,11 @@ def test_jacov_ranks_nb201_accuracy(nb201_table):
     archs = sp.enumerate()[idx]
     y = nb201_table.all_values("CIFAR10TestAccuracy200Epochs")[idx]
     assert kendalltau(J.jacov(sp, archs), y)[0] > 0.2
+
+
+def test_scoring_leaves_the_global_torch_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    J.jacov_score("nb201", get_space("nb201").sample(1, seed=4)[0])
+    assert torch.equal(torch.rand(3), expected)
