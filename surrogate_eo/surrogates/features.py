@@ -54,6 +54,8 @@ from .canonical import TABLE_LIMIT, _cell_canonical, _representatives, canonical
 from .proxies import log_synflow
 
 BLOCKS: tuple[str, ...] = ("onehot", "derived", "path", "cpath", "synflow", "jacov")
+#: Blocks computed for the classes asked for, never for a whole-space table (they run a network per class).
+ON_DEMAND_BLOCKS: tuple[str, ...] = ("jacov",)
 #: Blocks used when a model is not told otherwise, per space (``eo``'s raw paths would add 584 columns).
 DEFAULT_BLOCKS: dict[str, tuple[str, ...]] = {
     "nb201": ("onehot", "derived", "path", "cpath"),
@@ -200,7 +202,7 @@ class Featurizer:
 
         Small spaces (``size <= TABLE_LIMIT``) answer from a table of every
         arch's features, built on first use; larger ones, and featurizers with
-        the ``jacov`` block (which runs a network per class), compute the blocks.
+        an :data:`ON_DEMAND_BLOCKS` block, compute the blocks.
         """
         space = self._space
         table = self.table()
@@ -211,12 +213,12 @@ class Featurizer:
     def table(self) -> np.ndarray | None:
         """Features of every arch of a small space (``size <= TABLE_LIMIT``) in index order, else ``None``.
 
-        ``None`` too for a featurizer with the ``jacov`` block (scored per class on demand).
+        ``None`` too for a featurizer with an :data:`ON_DEMAND_BLOCKS` block (``jacov``: scored per class).
 
         Built on first use and shared by every featurizer of the same space and blocks.
         """
         space = self._space
-        if space.size > TABLE_LIMIT or "jacov" in self.blocks:  # jacov: computed per class on demand
+        if space.size > TABLE_LIMIT or set(self.blocks) & set(ON_DEMAND_BLOCKS):
             return None
         key = (self.space, self.blocks, self.canonical)
         table = _TABLES.get(key)

@@ -181,8 +181,8 @@ def jacov(space: str | SearchSpace, archs: BatchLike) -> np.ndarray:
         try:  # one thread: a small network per arch (several threads, or processes, only contend)
             with torch_threads(torch, 1), Progress("jacov proxy", len(missing), enabled=len(missing) >= PROGRESS_MIN,
                                                     unit="archs", stream=sys.stderr) as bar:
-                for i in missing:
-                    memo[i] = jacov_score(sp, sp.from_index(np.array([i]))[0])
+                for i, row in zip(missing, sp.from_index(np.array(missing))):
+                    memo[i] = jacov_score(sp, row)
                     bar.advance()
         finally:
             _save(path, memo)  # what was computed is kept, also after an interruption
